@@ -1,0 +1,40 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Warmth",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "warmth", targets: ["warmth"]),
+        .library(name: "WarmthLua", targets: ["WarmthLua"]),
+        .library(name: "WarmthDomain", targets: ["WarmthDomain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Lua 5.4 from the system (Debian: liblua5.4-dev), found through pkg-config.
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // C only: allocator, count hook, message handler, trampoline, read-only proxies.
+        .target(name: "CLuaBridge", dependencies: ["CLua"]),
+        // The Swift binding over lua_State. Knows nothing of unions or SQLite.
+        .target(name: "WarmthLua", dependencies: ["CLua", "CLuaBridge"]),
+        // Campaign, Household, Payout, Unit, Money. Knows nothing of Lua or SQLite.
+        .target(name: "WarmthDomain"),
+        .executableTarget(
+            name: "warmth",
+            dependencies: [
+                "WarmthLua", "WarmthDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "warmth-bench", dependencies: ["WarmthLua"], path: "Benchmarks/warmth-bench"),
+        .testTarget(name: "WarmthLuaTests", dependencies: ["WarmthLua"]),
+        .testTarget(name: "WarmthDomainTests", dependencies: ["WarmthDomain"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
