@@ -8,9 +8,12 @@ let package = Package(
         .executable(name: "warmth", targets: ["warmth"]),
         .library(name: "WarmthLua", targets: ["WarmthLua"]),
         .library(name: "WarmthDomain", targets: ["WarmthDomain"]),
+        .library(name: "WarmthStore", targets: ["WarmthStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev), found through pkg-config.
@@ -25,16 +28,24 @@ let package = Package(
         .target(name: "WarmthLua", dependencies: ["CLua", "CLuaBridge"]),
         // Campaign, Household, Payout, Unit, Money. Knows nothing of Lua or SQLite.
         .target(name: "WarmthDomain"),
+        // SQLite through GRDB: units, households, campaigns, the ledger. The only importer of GRDB.
+        .target(name: "WarmthStore", dependencies: ["WarmthDomain", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Files units keep: CSV import (UTF-8, GB18030), validation, the synthetic demo city.
+        .target(name: "WarmthData", dependencies: [
+            "WarmthDomain", "WarmthStore", .product(name: "CSV", package: "CSV.swift"),
+        ]),
         .executableTarget(
             name: "warmth",
             dependencies: [
-                "WarmthLua", "WarmthDomain",
+                "WarmthLua", "WarmthDomain", "WarmthStore", "WarmthData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "warmth-bench", dependencies: ["WarmthLua"], path: "Benchmarks/warmth-bench"),
         .testTarget(name: "WarmthLuaTests", dependencies: ["WarmthLua"]),
         .testTarget(name: "WarmthDomainTests", dependencies: ["WarmthDomain"]),
+        .testTarget(name: "WarmthCLITests", dependencies: ["WarmthDomain"]),
+        .testTarget(name: "WarmthStoreTests", dependencies: ["WarmthStore", "WarmthData", "WarmthDomain"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -411,6 +411,16 @@ public final class LuaState {
         if kind == .memory { message = "not enough memory: the script needs more than its memory limit" }
         var chunk: String?
         var line: Int?
+        // Lua shortens long chunk names to ".../tail"; put back the full name the host gave.
+        if message.hasPrefix("...") {
+            let rest = message.dropFirst(3)
+            for name in chunkNames where name.count > 3 {
+                if let tail = rest.split(separator: ":", maxSplits: 1).first, name.hasSuffix(tail) {
+                    message = name + rest.dropFirst(tail.count)
+                    break
+                }
+            }
+        }
         // Prefer the position in the message, when it names a chunk the host loaded.
         for name in chunkNames where message.hasPrefix(name + ":") {
             let rest = message.dropFirst(name.count + 1)

@@ -1,15 +1,47 @@
 import ArgumentParser
 import Foundation
+import WarmthData
 import WarmthLua
+import WarmthStore
 
 @main
 struct Warmth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warmth",
         abstract: "Run trade-union relief campaigns (工会送温暖) with policies written in Lua.",
+        discussion: """
+            Exit status: 0 ok; 1 a check or test failed; 2 a script or data error the author can fix \
+            (the message names the file, the line or row, and the household); 64 bad usage; 70 internal error.
+            """,
         version: WarmthVersion.string,
-        subcommands: [Version.self, Check.self]
+        subcommands: [
+            Version.self, Init.self, Import.self, Units.self, Households.self, CampaignCommand.self, DemoData.self,
+            Check.self,
+        ]
     )
+
+    /// Parse, run, and map failures to the documented exit codes.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch let error where isUserFixable(error) {
+            warn(String(describing: error))
+            Foundation.exit(2)
+        } catch let error where exitCode(for: error) == .validationFailure || exitCode(for: error) == .success {
+            exit(withError: error)
+        } catch {
+            warn("warmth: internal error (please report it): \(error)")
+            Foundation.exit(70)
+        }
+    }
+
+    static func isUserFixable(_ error: Error) -> Bool {
+        error is Failure || error is StoreError || error is ImportFailure || error is TextFile.Failure
+            || error is LuaError
+    }
 }
 
 enum WarmthVersion {
@@ -37,8 +69,7 @@ struct Check: ParsableCommand {
         var failed = false
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else {
-                FileHandle.standardError.write(Data("\(file): cannot read the file: check the path\n".utf8))
-                throw ExitCode(2)
+                throw Failure("\(file): cannot read the file: check the path")
             }
             let lua = try LuaState(memoryLimit: 64 << 20)
             do {

@@ -1,0 +1,284 @@
+import Foundation
+import GRDB
+import WarmthDomain
+
+// MARK: - Units
+
+extension Store {
+    public func units() throws -> [UnionUnit] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT code, name, kind, parent_code FROM units ORDER BY code").map(Store.unit(from:))
+        }
+    }
+
+    public func unit(code: String) throws -> UnionUnit? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT code, name, kind, parent_code FROM units WHERE code = ?", arguments: [code])
+                .map(Store.unit(from:))
+        }
+    }
+
+    /// Find a unit by its code or its exact name.
+    public func unit(named text: String) throws -> UnionUnit? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT code, name, kind, parent_code FROM units WHERE code = ? OR name = ? LIMIT 1",
+                             arguments: [text, text]).map(Store.unit(from:))
+        }
+    }
+
+    /// The codes of `code` and every unit below it.
+    public func subtree(of code: String) throws -> [String] {
+        try db.read { db in
+            try String.fetchAll(db, sql: """
+                WITH RECURSIVE t(code) AS (SELECT ? UNION ALL SELECT u.code FROM units u JOIN t ON u.parent_code = t.code)
+                SELECT code FROM t
+                """, arguments: [code])
+        }
+    }
+
+    static func unit(from row: Row) -> UnionUnit {
+        UnionUnit(code: row[0], name: row[1], kind: UnionUnit.Kind(rawValue: row[2]) ?? .enterprise, parentCode: row[3])
+    }
+
+    /// Insert new units and update changed ones, in one transaction. Parents must come first
+    /// or already be stored. Returns (inserted, updated, unchanged).
+    @discardableResult
+    public func upsertUnits(_ units: [UnionUnit]) throws -> (inserted: Int, updated: Int, unchanged: Int) {
+        try db.write { db in
+            var counts = (inserted: 0, updated: 0, unchanged: 0)
+            for unit in units {
+                if let row = try Row.fetchOne(db, sql: "SELECT code, name, kind, parent_code FROM units WHERE code = ?", arguments: [unit.code]) {
+                    if Store.unit(from: row) == unit {
+                        counts.unchanged += 1
+                    } else {
+                        try db.execute(sql: "UPDATE units SET name = ?, kind = ?, parent_code = ? WHERE code = ?",
+                                       arguments: [unit.name, unit.kind.rawValue, unit.parentCode, unit.code])
+                        counts.updated += 1
+                    }
+                } else {
+                    try db.execute(sql: "INSERT INTO units (code, name, kind, parent_code) VALUES (?, ?, ?, ?)",
+                                   arguments: [unit.code, unit.name, unit.kind.rawValue, unit.parentCode])
+                    counts.inserted += 1
+                }
+            }
+            return counts
+        }
+    }
+}
+
+// MARK: - Households
+
+extension Store {
+    static let householdColumns = """
+        id, id_number, name, unit_code, members, income_fen, categories, causes, difficulty_type, main_cause,
+        secondary_causes, identity, file_status, bank_card, phone, address, registered_on
+        """
+
+    static func household(from row: Row) -> Household {
+        let secondary: String = row[10]
+        let registered: String? = row[16]
+        return Household(
+            id: row[0], idNumber: row[1], name: row[2], unitCode: row[3], members: row[4],
+            incomePerCapita: Money(fen: row[5]), categories: NameSet(bits: row[6]), causes: NameSet(bits: row[7]),
+            difficultyType: row[8], mainCause: row[9],
+            secondaryCauses: secondary.isEmpty ? [] : secondary.components(separatedBy: "、"),
+            identity: row[11], fileStatus: row[12], bankCard: row[13], phone: row[14], address: row[15],
+            registeredOn: registered.flatMap(Day.init))
+    }
+
+    static func arguments(for h: Household) -> StatementArguments {
+        [h.idNumber, h.name, h.unitCode, h.members, h.incomePerCapita.fen, h.categories.bits, h.causes.bits,
+         h.difficultyType, h.mainCause, h.secondaryCauses.joined(separator: "、"), h.identity, h.fileStatus,
+         h.bankCard, h.phone, h.address, h.registeredOn?.description]
+    }
+
+    static let insertHouseholdSQL = """
+        INSERT INTO households (id_number, name, unit_code, members, income_fen, categories, causes, difficulty_type,
+            main_cause, secondary_causes, identity, file_status, bank_card, phone, address, registered_on)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    static let updateHouseholdSQL = """
+        UPDATE households SET id_number = ?, name = ?, unit_code = ?, members = ?, income_fen = ?, categories = ?,
+            causes = ?, difficulty_type = ?, main_cause = ?, secondary_causes = ?, identity = ?, file_status = ?,
+            bank_card = ?, phone = ?, address = ?, registered_on = ?
+        WHERE id = ?
+        """
+
+    public func household(id: Int64) throws -> Household? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Store.householdColumns) FROM households WHERE id = ?", arguments: [id])
+                .map(Store.household(from:))
+        }
+    }
+
+    public func household(idNumber: String) throws -> Household? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Store.householdColumns) FROM households WHERE id_number = ?",
+                             arguments: [IDNumber.normalise(idNumber)]).map(Store.household(from:))
+        }
+    }
+
+    /// Households of the given units (all when nil), optionally in one category, by id.
+    public func households(units: [String]? = nil, category: String? = nil, limit: Int? = nil) throws -> [Household] {
+        var sql = "SELECT \(Store.householdColumns) FROM households"
+        var clauses: [String] = []
+        var args: [DatabaseValueConvertible?] = []
+        if let units {
+            clauses.append("unit_code IN (\(units.map { _ in "?" }.joined(separator: ",")))")
+            args += units
+        }
+        if let category {
+            guard let bit = Vocabulary.categoryBit[category] else {
+                throw StoreError("unknown category '\(category)'; known: \(Vocabulary.categories.joined(separator: "、"))")
+            }
+            clauses.append("(categories & ?) != 0")
+            args.append(Int64(1) << Int64(bit))
+        }
+        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+        sql += " ORDER BY id"
+        if let limit { sql += " LIMIT \(limit)" }
+        return try db.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Store.household(from:))
+        }
+    }
+
+    public func householdCount() throws -> Int {
+        try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM households") ?? 0 }
+    }
+
+    /// The stored households whose ID numbers are among `idNumbers`, by ID number.
+    public func households(idNumbers: [String]) throws -> [String: Household] {
+        var found: [String: Household] = [:]
+        try db.read { db in
+            for chunk in stride(from: 0, to: idNumbers.count, by: 500) {
+                let part = Array(idNumbers[chunk..<min(chunk + 500, idNumbers.count)])
+                let sql = "SELECT \(Store.householdColumns) FROM households WHERE id_number IN (\(part.map { _ in "?" }.joined(separator: ",")))"
+                for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(part)) {
+                    let h = Store.household(from: row)
+                    found[h.idNumber] = h
+                }
+            }
+        }
+        return found
+    }
+
+    public struct WriteCounts: Sendable, Equatable {
+        public var inserted = 0
+        public var updated = 0
+        public var unchanged = 0
+        public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0) {
+            self.inserted = inserted
+            self.updated = updated
+            self.unchanged = unchanged
+        }
+    }
+
+    /// Write validated households in one transaction: new ID numbers are inserted; a stored one
+    /// is left alone when identical and updated when `update` is set. A changed household
+    /// without `update` is an error the importer reports before calling this.
+    public func writeHouseholds(_ households: [Household], update: Bool) throws -> WriteCounts {
+        try db.write { db in
+            var counts = WriteCounts()
+            let insert = try db.makeStatement(sql: Store.insertHouseholdSQL)
+            let change = try db.makeStatement(sql: Store.updateHouseholdSQL)
+            let find = try db.makeStatement(sql: "SELECT \(Store.householdColumns) FROM households WHERE id_number = ?")
+            for var h in households {
+                if let row = try Row.fetchOne(find, arguments: [h.idNumber]) {
+                    let stored = Store.household(from: row)
+                    h.id = stored.id
+                    if stored == h {
+                        counts.unchanged += 1
+                    } else if update {
+                        var args = Store.arguments(for: h)
+                        args += [stored.id]
+                        try change.execute(arguments: args)
+                        counts.updated += 1
+                    } else {
+                        throw StoreError("household \(h.maskedIDNumber) is already stored with other data: use --update to change it")
+                    }
+                } else {
+                    try insert.execute(arguments: Store.arguments(for: h))
+                    counts.inserted += 1
+                }
+            }
+            return counts
+        }
+    }
+
+    /// Insert many new households fast, in one transaction (the synthetic dataset).
+    public func bulkInsert(_ households: some Sequence<Household>) throws -> Int {
+        try db.write { db in
+            let insert = try db.makeStatement(sql: Store.insertHouseholdSQL)
+            var n = 0
+            for h in households {
+                insert.setUncheckedArguments(Store.arguments(for: h))
+                try insert.execute()
+                n += 1
+            }
+            return n
+        }
+    }
+
+    /// Remove every household and unit, when no campaign refers to them (demo data only).
+    public func clearRegistry() throws {
+        try db.write { db in
+            let campaigns = try Int.fetchOne(db, sql: "SELECT count(*) FROM campaigns") ?? 0
+            guard campaigns == 0 else {
+                throw StoreError("the store holds \(campaigns) campaign(s): refusing to replace its households; use a new --db")
+            }
+            try db.execute(sql: "DELETE FROM households; DELETE FROM units;")
+        }
+    }
+}
+
+// MARK: - Campaigns
+
+extension Store {
+    /// Create a campaign. The name must be new; the unit must exist.
+    @discardableResult
+    public func createCampaign(_ campaign: Campaign, createdAt: Date = Date()) throws -> Campaign {
+        try db.write { db in
+            if try Int.fetchOne(db, sql: "SELECT count(*) FROM campaigns WHERE name = ?", arguments: [campaign.name]) ?? 0 > 0 {
+                throw StoreError("a campaign named '\(campaign.name)' exists already: choose another name")
+            }
+            if try Int.fetchOne(db, sql: "SELECT count(*) FROM units WHERE code = ?", arguments: [campaign.unitCode]) ?? 0 == 0 {
+                throw StoreError("unknown unit '\(campaign.unitCode)': see 'warmth units list'")
+            }
+            try db.execute(sql: """
+                INSERT INTO campaigns (name, unit_code, start_date, end_date, phase, budget_fen, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [campaign.name, campaign.unitCode, campaign.start.description, campaign.end.description,
+                                 campaign.phase.rawValue, campaign.budget.fen, ISO8601DateFormatter().string(from: createdAt)])
+            var stored = campaign
+            stored.id = db.lastInsertedRowID
+            for (i, fund) in campaign.funds.enumerated() {
+                try db.execute(sql: "INSERT INTO campaign_funds (campaign_id, position, source, amount_fen) VALUES (?, ?, ?, ?)",
+                               arguments: [stored.id, i, fund.source, fund.amount.fen])
+            }
+            return stored
+        }
+    }
+
+    public func campaigns() throws -> [Campaign] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, unit_code, start_date, end_date, phase, budget_fen FROM campaigns ORDER BY id")
+                .map { try Store.campaign(from: $0, db: db) }
+        }
+    }
+
+    public func campaign(named name: String) throws -> Campaign? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, name, unit_code, start_date, end_date, phase, budget_fen FROM campaigns WHERE name = ?",
+                             arguments: [name]).map { try Store.campaign(from: $0, db: db) }
+        }
+    }
+
+    static func campaign(from row: Row, db: Database) throws -> Campaign {
+        let id: Int64 = row[0]
+        let funds = try Row.fetchAll(db, sql: "SELECT source, amount_fen FROM campaign_funds WHERE campaign_id = ? ORDER BY position",
+                                     arguments: [id]).map { Campaign.Fund(source: $0[0], amount: Money(fen: $0[1])) }
+        return Campaign(id: id, name: row[1], unitCode: row[2], start: Day(row[3] as String)!, end: Day(row[4] as String)!,
+                        phase: Campaign.Phase(rawValue: row[5]) ?? .preparation, budget: Money(fen: row[6]), funds: funds)
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import WarmthDomain
+import WarmthStore
+
+struct CampaignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaign", abstract: "Define and list campaigns (送温暖活动).",
+        subcommands: [CampaignCreate.self, CampaignList.self, CampaignShow.self])
+}
+
+struct CampaignCreate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Define a campaign: organiser unit, dates, budget and its funding sources.",
+        discussion: "Example: warmth campaign create \"2026元旦春节送温暖\" --unit C00 --from 2025-12-20 --to 2026-02-10 --budget 1500000 --fund 上级拨付=500000 --fund 本级筹集=1000000")
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The campaign's name.") var name: String
+    @Option(help: "The organising unit (code or name).") var unit: String
+    @Option(help: "First day (YYYY-MM-DD); scripts see it as the reference date.") var from: String
+    @Option(help: "Last day (YYYY-MM-DD).") var to: String
+    @Option(help: "Budget in yuan, e.g. 1500000 or 1500000.50.") var budget: String
+    @Option(name: .customLong("fund"), help: ArgumentHelp("A funding source and its amount in yuan, e.g. 上级拨付=500000; repeat for more.", valueName: "SOURCE=YUAN"))
+    var funds: [String] = []
+
+    func validate() throws {
+        guard let start = Day(from) else { throw ValidationError("--from '\(from)' is not a date such as 2025-12-20") }
+        guard let end = Day(to) else { throw ValidationError("--to '\(to)' is not a date such as 2026-02-10") }
+        guard start <= end else { throw ValidationError("--from \(start) is after --to \(end)") }
+        guard let b = Money.parseYuan(budget), b.fen >= 0 else { throw ValidationError("--budget '\(budget)' is not an amount in yuan such as 1500000") }
+        for f in funds { _ = try parseFund(f) }
+        _ = b
+    }
+
+    func parseFund(_ text: String) throws -> Campaign.Fund {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let amount = Money.parseYuan(parts[1]), amount.fen >= 0 else {
+            throw ValidationError("--fund '\(text)' should read SOURCE=YUAN, e.g. 上级拨付=500000")
+        }
+        guard Vocabulary.fundingSources.contains(parts[0]) else {
+            throw ValidationError("unknown funding source '\(parts[0])'; known: \(Vocabulary.fundingSources.joined(separator: "、"))")
+        }
+        return Campaign.Fund(source: parts[0], amount: amount)
+    }
+
+    func run() throws {
+        let s = try store.open()
+        guard let u = try s.unit(named: unit) else { throw Failure("unknown unit '\(unit)': see 'warmth units list'") }
+        let fundList = try funds.map(parseFund)
+        let campaign = Campaign(name: name, unitCode: u.code, start: Day(from)!, end: Day(to)!, budget: Money.parseYuan(budget)!, funds: fundList)
+        let stored = try s.createCampaign(campaign)
+        let fundTotal = fundList.reduce(Money.zero) { $0 + $1.amount }
+        print(store.lang.say("已创建活动 “\(stored.name)” (\(u.name), \(stored.start) 至 \(stored.end), 预算 \(stored.budget.yuanText))",
+                             "Created campaign “\(stored.name)” (\(u.name), \(stored.start) to \(stored.end), budget \(stored.budget.yuanText))"))
+        if !fundList.isEmpty, fundTotal != stored.budget {
+            warn(store.lang.say("注意: 资金来源合计 \(fundTotal.yuanText), 与预算 \(stored.budget.yuanText) 不符",
+                                "Note: the funding sources add up to \(fundTotal.yuanText), not the budget \(stored.budget.yuanText)"))
+        }
+    }
+}
+
+struct CampaignList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List campaigns.")
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        for c in try store.open().campaigns() {
+            print("\(c.name)  \(c.unitCode)  \(c.start)~\(c.end)  \(c.phase.rawValue)  \(c.budget.yuanText)")
+        }
+    }
+}
+
+struct CampaignShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one campaign.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The campaign's name.") var name: String
+
+    func run() throws {
+        let s = try store.open()
+        guard let c = try s.campaign(named: name) else { throw Failure("no campaign named '\(name)': see 'warmth campaign list'") }
+        let l = store.lang
+        let unit = try s.unit(code: c.unitCode)
+        print(pad(l.say("活动", "Campaign"), 12) + c.name)
+        print(pad(l.say("组织单位", "Organiser"), 12) + "\(c.unitCode) \(unit?.name ?? "")")
+        print(pad(l.say("时间", "Dates"), 12) + "\(c.start) ~ \(c.end)")
+        print(pad(l.say("阶段", "Phase"), 12) + c.phase.rawValue)
+        print(pad(l.say("预算", "Budget"), 12) + "\(c.budget.yuanText) (\(c.budget.wanText))")
+        for f in c.funds { print(pad("  " + f.source, 12) + f.amount.yuanText) }
+    }
+}

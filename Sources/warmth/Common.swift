@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import WarmthDomain
+import WarmthStore
+
+/// Options every command that reads the store takes.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The store file (default: $WARMTH_DB, else ./warmth.sqlite).", valueName: "path"))
+    var db: String?
+
+    @Option(name: .long, help: "Language of output for people: zh (default) or en.")
+    var lang: Language = .zh
+
+    var path: String { db ?? ProcessInfo.processInfo.environment["WARMTH_DB"] ?? "warmth.sqlite" }
+
+    /// Open the store, which must exist already (see `warmth init`).
+    func open() throws -> Store {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw Failure("no store at \(path): run 'warmth init' first, or pass --db PATH")
+        }
+        return try Store(path: path)
+    }
+}
+
+enum Language: String, ExpressibleByArgument, Sendable {
+    case zh, en
+}
+
+extension Language {
+    func say(_ zh: String, _ en: String) -> String { self == .zh ? zh : en }
+}
+
+/// An error a user can fix: printed as it is, exit status 2.
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
+/// Print to standard error.
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Pad `text` to `width` terminal columns (CJK characters take two).
+func pad(_ text: String, _ width: Int) -> String {
+    let w = displayWidth(text)
+    return w >= width ? text : text + String(repeating: " ", count: width - w)
+}
+
+func padLeft(_ text: String, _ width: Int) -> String {
+    let w = displayWidth(text)
+    return w >= width ? text : String(repeating: " ", count: width - w) + text
+}
+
+func displayWidth(_ text: String) -> Int {
+    text.unicodeScalars.reduce(0) { n, s in
+        let v = s.value
+        let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+            || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+            || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
+        return n + (wide ? 2 : 1)
+    }
+}

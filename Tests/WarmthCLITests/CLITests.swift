@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import WarmthDomain
+
+/// Runs the built `warmth` binary (beside this test bundle) in a temporary folder.
+struct CLI {
+    let folder: String
+
+    init() {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("warmth-cli-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    static var binary: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        // The bundle may be a folder (…/X.xctest/…): walk up to the products folder.
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("warmth").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("warmth").path
+    }
+
+    struct Result {
+        var status: Int32
+        var out: String
+        var err: String
+        var all: String { out + err }
+    }
+
+    @discardableResult
+    func run(_ args: String...) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: folder)
+        var env = ProcessInfo.processInfo.environment
+        env["WARMTH_DB"] = nil
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    func write(_ name: String, _ text: String) -> String {
+        let path = (folder as NSString).appendingPathComponent(name)
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        return path
+    }
+}
+
+@Suite struct CLITests {
+    @Test("version names Warmth and the embedded Lua")
+    func version() throws {
+        let r = try CLI().run("version")
+        #expect(r.status == 0)
+        #expect(r.out.hasPrefix("warmth "))
+        #expect(r.out.contains("Lua 5.4"))
+    }
+
+    @Test("check prints OK, or the syntax error as file:line: message with exit 1")
+    func check() throws {
+        let cli = CLI()
+        let good = cli.write("good.lua", "return 1\n")
+        let bad = cli.write("bad.lua", "local x =\nreturn = 2\n")
+        #expect(try cli.run("check", good).out == "\(good): OK\n")
+        let r = try cli.run("check", bad)
+        #expect(r.status == 1)
+        #expect(r.out.hasPrefix("\(bad):2: "))
+        #expect(try cli.run("check", "/no/such.lua").status == 2)
+    }
+
+    @Test("ID, card and phone numbers are masked in list, show and import errors")
+    func masking() throws {
+        let cli = CLI()
+        #expect(try cli.run("init").status == 0)
+        #expect(try cli.run("demo-data", "--households", "50").status == 0)
+        let files = try cli.run("demo-data", "--households", "50", "--csv", "csv")
+        #expect(files.status == 0)
+        let csv = try String(contentsOfFile: (cli.folder as NSString).appendingPathComponent("csv/households.csv"), encoding: .utf8)
+        let firstRow = csv.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let (id, card, phone) = (firstRow[1], firstRow[7], firstRow[8])
+        #expect(IDNumber.problem(id) == nil)
+
+        let list = try cli.run("households", "list", "--limit", "100")
+        let show = try cli.run("households", "show", id)
+        #expect(show.status == 0)
+        #expect(show.out.contains(IDNumber.mask(id)))
+        #expect(show.out.contains(BankCard.mask(card)))
+        #expect(show.out.contains(Phone.mask(phone)))
+        // A changed row makes the importer quote the household: masked.
+        let changed = csv.replacingOccurrences(of: ",\(firstRow[3]),\(firstRow[4]),", with: ",\(firstRow[3] == "1" ? "2" : "1"),\(firstRow[4]),")
+        let bad = cli.write("changed.csv", changed)
+        let importError = try cli.run("import", "households", bad)
+        #expect(importError.status == 2)
+        #expect(importError.err.contains("household \(IDNumber.mask(id)) is already stored"), "the error quotes the household, masked")
+        let badCard = try cli.run("import", "households", cli.write("card.csv", csv.replacingOccurrences(of: card, with: "6217000000000000000")))
+        #expect(badCard.err.contains("(**** 0000)"))
+        for output in [list.all, show.all, importError.all, badCard.all] {
+            #expect(!output.contains(id), "no full ID number in output for people")
+            #expect(!output.contains(card), "no full card number")
+            #expect(!output.contains(phone), "no full phone number")
+        }
+    }
+
+    @Test("bad usage exits 64, a data error 2, with a sentence saying what to do")
+    func exitCodes() throws {
+        let cli = CLI()
+        #expect(try cli.run("campaign", "list").status == 2, "no store yet")
+        #expect(try cli.run("campaign", "list").err.contains("warmth init"))
+        try cli.run("init")
+        try cli.run("demo-data", "--households", "10")
+        let r = try cli.run("campaign", "create", "x", "--unit", "C00", "--from", "2025-13-01", "--to", "2026-01-01", "--budget", "1")
+        #expect(r.status == 64)
+        #expect(r.err.contains("is not a date"))
+        #expect(try cli.run("campaign", "create", "x", "--unit", "C00", "--from", "2025-12-01", "--to", "2026-01-01", "--budget", "100", "--fund", "上级拨付=100").status == 0)
+        #expect(try cli.run("campaign", "show", "x").out.contains("¥100.00"))
+    }
+}
