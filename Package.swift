@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "WarmthLua", targets: ["WarmthLua"]),
         .library(name: "WarmthDomain", targets: ["WarmthDomain"]),
         .library(name: "WarmthStore", targets: ["WarmthStore"]),
+        .library(name: "WarmthRuntime", targets: ["WarmthRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +23,8 @@ let package = Package(
             pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]
         ),
+        // SHA-256 from the system's OpenSSL (Debian: libssl-dev).
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // C only: allocator, count hook, message handler, trampoline, read-only proxies.
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
         // The Swift binding over lua_State. Knows nothing of unions or SQLite.
@@ -34,16 +37,19 @@ let package = Package(
         .target(name: "WarmthData", dependencies: [
             "WarmthDomain", "WarmthStore", .product(name: "CSV", package: "CSV.swift"),
         ]),
+        // Policies: the sandbox, loading, evaluation on worker threads, caps, allocate, plans.
+        .target(name: "WarmthRuntime", dependencies: ["WarmthLua", "WarmthDomain", "CCrypto"]),
         .executableTarget(
             name: "warmth",
             dependencies: [
-                "WarmthLua", "WarmthDomain", "WarmthStore", "WarmthData",
+                "WarmthLua", "WarmthDomain", "WarmthStore", "WarmthData", "WarmthRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "warmth-bench", dependencies: ["WarmthLua"], path: "Benchmarks/warmth-bench"),
+        .executableTarget(name: "warmth-bench", dependencies: ["WarmthLua", "WarmthRuntime", "WarmthDomain", "WarmthStore", "WarmthData"], path: "Benchmarks/warmth-bench"),
         .testTarget(name: "WarmthLuaTests", dependencies: ["WarmthLua"]),
         .testTarget(name: "WarmthDomainTests", dependencies: ["WarmthDomain"]),
+        .testTarget(name: "WarmthRuntimeTests", dependencies: ["WarmthRuntime", "WarmthDomain", "WarmthLua", "WarmthStore", "WarmthData"]),
         .testTarget(name: "WarmthCLITests", dependencies: ["WarmthDomain"]),
         .testTarget(name: "WarmthStoreTests", dependencies: ["WarmthStore", "WarmthData", "WarmthDomain"]),
     ],

@@ -67,6 +67,20 @@ static void wl_hook(lua_State *L, lua_Debug *ar) {
     wl_context *c = wl_getcontext(L);
     c->instr_call += WL_HOOK_EVERY;
     c->instr_run += WL_HOOK_EVERY;
+    if (c->progress_ref != 0) {
+        /* The driver writes the index of the household being decided into progress[1]. */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c->progress_ref);
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            lua_rawgeti(L, -1, 1);
+            int64_t now = (int64_t)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            if (now != c->progress_last) {
+                c->progress_last = now;
+                c->instr_call = WL_HOOK_EVERY;
+            }
+        }
+        lua_pop(L, 1);
+    }
     if (c->tripped == WL_TRIP_NONE) {
         if (__atomic_load_n(&c->interrupt, __ATOMIC_RELAXED)) c->tripped = WL_TRIP_INTERRUPT;
         else if (c->instr_call_limit > 0 && c->instr_call > c->instr_call_limit)
@@ -314,6 +328,30 @@ int wl_openlibs(lua_State *L, int mask) {
     return wl_pcall(L, 1, 0);
 }
 
+/* ---------------------------------------------------------------- helpers for the stdlib */
+
+int wl_caller_line(lua_State *L) {
+    lua_Integer level = luaL_optinteger(L, 1, 1);
+    lua_Debug ar;
+    /* When the frame below was tail-called (`return w.pay(...)`), the caller's frame is gone
+     * and the line at `level` would be someone else's: report no line rather than a wrong one. */
+    if (level >= 1 && lua_getstack(L, (int)level - 1, &ar) && lua_getinfo(L, "t", &ar) && ar.istailcall) {
+        lua_pushinteger(L, 0);
+        return 1;
+    }
+    if (level < 0 || level > 100 || !lua_getstack(L, (int)level, &ar) || !lua_getinfo(L, "l", &ar)) {
+        lua_pushinteger(L, 0);
+    } else {
+        lua_pushinteger(L, ar.currentline > 0 ? ar.currentline : 0);
+    }
+    return 1;
+}
+
+void wl_pushhelper(lua_State *L, const char *name) {
+    if (strcmp(name, "caller_line") == 0) lua_pushcfunction(L, wl_caller_line);
+    else lua_pushnil(L);
+}
+
 /* ---------------------------------------------------------------- limits */
 
 void wl_set_memory_limit(lua_State *L, size_t bytes) { wl_getcontext(L)->bytes_limit = bytes; }
@@ -333,6 +371,7 @@ void wl_reset_run(lua_State *L) {
     c->instr_run = 0;
     c->instr_call = 0;
     c->tripped = WL_TRIP_NONE;
+    c->progress_last = 0;
     __atomic_store_n(&c->interrupt, 0, __ATOMIC_RELAXED);
 }
 

@@ -200,6 +200,20 @@ public final class LuaState {
         wl_pop(L, 1)
     }
 
+    /// Make a Swift function callable from Lua as global `name` that returns one value held in
+    /// the state (a module, an object), or nothing.
+    public func register(_ name: String, returningReference body: @escaping (LuaCall) throws -> LuaReference?) throws(LuaError) {
+        lua_rawgeti(L, wl_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        push(string: name)
+        pushRawFunction { call in
+            guard let result = try body(call) else { return 0 }
+            call.state.pushRef(result.ref)
+            return 1
+        }
+        lua_rawset(L, -3)
+        wl_pop(L, 1)
+    }
+
     /// Push a Swift function as a Lua value (see `register(_:_:)`).
     func pushFunction(_ body: @escaping (LuaCall) throws -> [LuaValue]) {
         pushRawFunction { call in

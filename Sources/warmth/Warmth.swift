@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WarmthData
 import WarmthLua
+import WarmthRuntime
 import WarmthStore
 
 @main
@@ -16,7 +17,7 @@ struct Warmth: ParsableCommand {
         version: WarmthVersion.string,
         subcommands: [
             Version.self, Init.self, Import.self, Units.self, Households.self, CampaignCommand.self, DemoData.self,
-            Check.self,
+            Run.self, Explain.self, Check.self,
         ]
     )
 
@@ -40,7 +41,7 @@ struct Warmth: ParsableCommand {
 
     static func isUserFixable(_ error: Error) -> Bool {
         error is Failure || error is StoreError || error is ImportFailure || error is TextFile.Failure
-            || error is LuaError
+            || error is LuaError || error is RunFailure || error is SandboxError
     }
 }
 

@@ -18,6 +18,22 @@ return w.policy {
     discretionary_max = w.yuan(500), -- community-verified needy, at most
   },
 
+  -- The city's limits on every district union whose policy says `within = "scripts/city/policy.lua"`:
+  -- no household gets more than 2000 yuan from a district in this campaign (the provincial
+  -- leaders' visit, 篇3 每户2000元, is the largest standard), and no payout reported under one of
+  -- the city's own categories exceeds the city's standard for it (篇2). A category not listed
+  -- here is bound by per_household only.
+  caps = {
+    per_household = w.yuan(2000),
+    categories = {
+      ["特困职工家庭"] = w.yuan(600),
+      ["困难企业职工"] = w.yuan(300),
+      ["一线坚守职工"] = w.yuan(200),
+      ["返乡农民工"] = w.yuan(300),
+      ["非建档困难职工"] = w.yuan(500),
+    },
+  },
+
   decide = function(h, p)
     if h:is "在档困难职工" then
       return w.pay(p.registered, "特困职工家庭", "已建档在册的困难职工")
@@ -33,7 +49,8 @@ return w.policy {
     end
     if h:is "社区核实困难" then
       -- up to 500 by degree of hardship: 300 base, 100 per hardship cause beyond the first
-      local amount = w.cap(w.yuan(300) + w.yuan(100) * (#h.causes - 1), p.discretionary_max)
+      -- (h:cause_count(): h.causes is the method h:causes(), a function, so #h.causes failed)
+      local amount = w.cap(w.yuan(300) + w.yuan(100) * (h:cause_count() - 1), p.discretionary_max)
       return w.pay(amount, "非建档困难职工", "经社区和单位工会核实")
     end
     return nil

@@ -64,6 +64,12 @@ typedef struct wl_context {
     int interrupt;            /* set from any thread by wl_interrupt */
     int tripped;              /* WL_TRIP_*, sticky until wl_reset_trip */
 
+    /* per-decision counting: when progress_ref is set, the hook reads integer [1] of that
+     * registry table and restarts instr_call whenever it changes (the driver loop writes the
+     * index of the household it is deciding there) */
+    int progress_ref;
+    int64_t progress_last;
+
     /* where the last error was raised, recorded by the message handler */
     int err_line;
     char err_source[256];
@@ -117,6 +123,13 @@ enum {
 /* Open the chosen standard libraries, protected. Returns a Lua status (message on top if not
  * LUA_OK). Only the libraries in `mask` are opened: never luaL_openlibs. */
 int wl_openlibs(lua_State *L, int mask);
+
+/* A C function for the stdlib: caller_line(level) is the current line of the Lua function
+ * `level` levels above the caller (1: the caller's caller), or 0. */
+int wl_caller_line(lua_State *L);
+
+/* Push the C function `name` of the host's C helpers (caller_line), or nil. */
+void wl_pushhelper(lua_State *L, const char *name);
 
 /* Limits. */
 void wl_set_memory_limit(lua_State *L, size_t bytes);

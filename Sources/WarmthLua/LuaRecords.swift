@@ -1,0 +1,280 @@
+internal import CLua
+internal import CLuaBridge
+
+/// Fast, allocation-light building and reading of many small records: the households a policy
+/// decides on, and the payouts it returns. Everything here uses raw access only (no metamethod
+/// can run), and only API calls that cannot raise while Swift is on the stack.
+extension LuaState {
+    /// Writes the fields of one record. Field numbers index the `fields` given to
+    /// `makeRecords`.
+    public struct RecordWriter: ~Copyable {
+        let L: OpaquePointer
+        let keyBase: Int32
+
+        public func set(_ field: Int, _ value: Int64) {
+            lua_pushvalue(L, keyBase + Int32(field))
+            lua_pushinteger(L, lua_Integer(value))
+            lua_rawset(L, -3)
+        }
+
+        public func set(_ field: Int, _ value: Bool) {
+            lua_pushvalue(L, keyBase + Int32(field))
+            lua_pushboolean(L, value ? 1 : 0)
+            lua_rawset(L, -3)
+        }
+
+        public func set(_ field: Int, _ value: String) {
+            lua_pushvalue(L, keyBase + Int32(field))
+            var s = value
+            s.withUTF8 { buf in
+                buf.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(L, $0.baseAddress, $0.count) }
+            }
+            lua_rawset(L, -3)
+        }
+
+        /// Set a field to a string held in the state already (an interned vocabulary entry).
+        public func set(_ field: Int, _ value: LuaReference) {
+            lua_pushvalue(L, keyBase + Int32(field))
+            lua_rawgeti(L, wl_registryindex(), lua_Integer(value.ref))
+            lua_rawset(L, -3)
+        }
+    }
+
+    /// Build an array of `count` read-only records in the state and return it.
+    ///
+    /// Each record's data gets `metatable` (so methods such as `h:is(...)` resolve through it),
+    /// then is wrapped in a read-only proxy whose errors call it `kind`.
+    public func makeRecords(count: Int, fields: [String], kind: String, metatable: LuaReference?,
+                            fill: (Int, borrowing RecordWriter) -> Void) throws(LuaError) -> LuaReference {
+        guard lua_checkstack(L, Int32(fields.count) + 8) != 0 else {
+            throw LuaError(kind: .value, message: "Lua stack overflow while building records")
+        }
+        let base = lua_gettop(L)
+        lua_createtable(L, Int32(clamping: count), 0)         // array
+        let keyBase = lua_gettop(L) + 1
+        for f in fields { push(string: f) }                    // array, keys...
+        let writer = RecordWriter(L: L, keyBase: keyBase)
+        kind.withCString { kindName in
+            for i in 0..<count {
+                lua_createtable(L, 0, Int32(fields.count))      // ..., data
+                fill(i, writer)
+                if let metatable {
+                    lua_rawgeti(L, wl_registryindex(), lua_Integer(metatable.ref))
+                    lua_setmetatable(L, -2)
+                }
+                wl_readonly(L, kindName)                        // ..., proxy
+                lua_rawseti(L, base + 1, lua_Integer(i + 1))
+            }
+        }
+        lua_settop(L, base + 1)
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
+    /// Make a read-only view of a Lua value held in the state (a table; nested tables stay as
+    /// they are, so give it flat tables).
+    public func readOnlyView(of table: LuaReference, kind: String) throws(LuaError) -> LuaReference {
+        pushRef(table.ref)
+        guard lua_type(L, -1) == LUA_TTABLE else {
+            wl_pop(L, 1)
+            throw LuaError(kind: .value, message: "expected a table to make read-only")
+        }
+        kind.withCString { wl_readonly(L, $0) }
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
+    /// Set global `name` to a value held in the state, raw.
+    public func setGlobal(_ name: String, reference: LuaReference) {
+        lua_rawgeti(L, wl_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        push(string: name)
+        pushRef(reference.ref)
+        lua_rawset(L, -3)
+        wl_pop(L, 1)
+    }
+
+    /// Hold the value of global `name`, read raw.
+    public func globalReference(_ name: String) -> LuaReference {
+        lua_rawgeti(L, wl_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        push(string: name)
+        lua_rawget(L, -2)
+        wl_remove(L, -2)
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
+    /// Hold field `key` of a held table, read raw.
+    public func fieldReference(_ table: LuaReference, _ key: String) -> LuaReference {
+        pushRef(table.ref)
+        if lua_type(L, -1) == LUA_TTABLE {
+            push(string: key)
+            lua_rawget(L, -2)
+        } else {
+            lua_pushnil(L)
+        }
+        wl_remove(L, -2)
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
+    /// Set field `key` of a held table to a held value, raw.
+    public func setField(_ table: LuaReference, _ key: String, _ value: LuaReference) {
+        pushRef(table.ref)
+        guard lua_type(L, -1) == LUA_TTABLE else { return wl_pop(L, 1) }
+        push(string: key)
+        pushRef(value.ref)
+        lua_rawset(L, -3)
+        wl_pop(L, 1)
+    }
+
+    /// A new empty table held in the state.
+    public func newTable() -> LuaReference {
+        lua_createtable(L, 0, 0)
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
+    /// Hold a string in the state, to set as a field value without copying it again.
+    public func intern(_ string: String) -> LuaReference {
+        push(string: string)
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
+    /// Let the count hook restart the per-call instruction count whenever `progress[1]` changes.
+    public func useProgressTable(_ progress: LuaReference?) {
+        context.pointee.progress_ref = progress?.ref ?? 0
+        context.pointee.progress_last = 0
+    }
+
+    /// Push one of the host's C helpers for the stdlib (`caller_line`).
+    public func helper(_ name: String) -> LuaReference {
+        name.withCString { wl_pushhelper(L, $0) }
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
+    /// Read a held table raw (no metamethod runs): its fields, its array items, and nested tables.
+    public func withTable<R>(_ table: LuaReference, _ body: (borrowing TableReader) throws -> R) throws -> R {
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        guard lua_checkstack(L, 16) != 0 else {
+            throw LuaError(kind: .value, message: "Lua stack overflow while reading a table")
+        }
+        pushRef(table.ref)
+        guard lua_type(L, -1) == LUA_TTABLE else {
+            throw LuaError(kind: .value, message: "expected a table, got \(String(cString: lua_typename(L, lua_type(L, -1))))")
+        }
+        return try body(TableReader(state: self, index: lua_gettop(L)))
+    }
+
+    /// A table on the stack, read raw.
+    public struct TableReader: ~Copyable {
+        let state: LuaState
+        let index: Int32
+
+        var L: OpaquePointer { state.L }
+
+        /// The raw length (border) of the array part.
+        public var count: Int { Int(lua_rawlen(L, index)) }
+
+        /// What one field holds, without copying tables.
+        public enum Field: Equatable, Sendable {
+            case `nil`, boolean(Bool), integer(Int64), number(Double), string(String), bytes([UInt8]), table, other(String)
+        }
+
+        /// Field `key`, read raw.
+        public func field(_ key: String) -> Field {
+            state.push(string: key)
+            lua_rawget(L, index)
+            defer { wl_pop(L, 1) }
+            return Self.read(L, -1)
+        }
+
+        /// Item `i` (1-based), read raw.
+        public func item(_ i: Int) -> Field {
+            lua_rawgeti(L, index, lua_Integer(i))
+            defer { wl_pop(L, 1) }
+            return Self.read(L, -1)
+        }
+
+        /// Read the table at item `i` (or nil when it is not a table).
+        public func withItem<R>(_ i: Int, _ body: (borrowing TableReader) throws -> R) rethrows -> R? {
+            lua_rawgeti(L, index, lua_Integer(i))
+            defer { wl_pop(L, 1) }
+            guard lua_type(L, -1) == LUA_TTABLE else { return nil }
+            return try body(TableReader(state: state, index: lua_gettop(L)))
+        }
+
+        /// Read the table in field `key` (or nil when it is not a table).
+        public func withField<R>(_ key: String, _ body: (borrowing TableReader) throws -> R) rethrows -> R? {
+            state.push(string: key)
+            lua_rawget(L, index)
+            defer { wl_pop(L, 1) }
+            guard lua_type(L, -1) == LUA_TTABLE else { return nil }
+            return try body(TableReader(state: state, index: lua_gettop(L)))
+        }
+
+        /// Every key of the table, raw, as strings where they are strings.
+        public var stringKeys: [String] {
+            var keys: [String] = []
+            lua_pushnil(L)
+            while lua_next(L, index) != 0 {
+                if lua_type(L, -2) == LUA_TSTRING, case .string(let s) = Self.read(L, -2) { keys.append(s) }
+                wl_pop(L, 1)
+            }
+            return keys
+        }
+
+        static func read(_ L: OpaquePointer, _ i: Int32) -> Field {
+            switch lua_type(L, i) {
+            case LUA_TNIL, LUA_TNONE: return .nil
+            case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, i) != 0)
+            case LUA_TNUMBER:
+                if wl_isinteger(L, i) != 0 { return .integer(Int64(lua_tointegerx(L, i, nil))) }
+                return .number(lua_tonumberx(L, i, nil))
+            case LUA_TSTRING:
+                var len = 0
+                let p = wl_tolstring(L, i, &len)!
+                let raw = UnsafeRawBufferPointer(start: p, count: len)
+                if let s = String(validating: raw, as: UTF8.self) { return .string(s) }
+                return .bytes(Array(raw))
+            case LUA_TTABLE: return .table
+            default: return .other(String(cString: lua_typename(L, lua_type(L, i))))
+            }
+        }
+    }
+
+    /// Call a held function with held arguments; hold its results (up to `results`).
+    public func call(_ function: LuaReference, _ arguments: [LuaReference], results: Int) throws(LuaError) -> [LuaReference] {
+        let base = lua_gettop(L)
+        guard lua_checkstack(L, Int32(arguments.count + results + 2)) != 0 else {
+            throw LuaError(kind: .value, message: "Lua stack overflow while calling a function")
+        }
+        pushRef(function.ref)
+        for a in arguments { pushRef(a.ref) }
+        try pcall(arguments: Int32(arguments.count), results: Int32(results))
+        var out: [LuaReference] = []
+        for i in 0..<results {
+            lua_pushvalue(L, base + 1 + Int32(i))
+            out.append(LuaReference(state: self, ref: luaL_ref(L, wl_registryindex())))
+        }
+        lua_settop(L, base)
+        return out
+    }
+
+    /// The Lua type of a held value ("table", "function", ...).
+    public func typeName(of value: LuaReference) -> String {
+        pushRef(value.ref)
+        defer { wl_pop(L, 1) }
+        return String(cString: lua_typename(L, lua_type(L, -1)))
+    }
+
+    /// Copy a held value into Swift.
+    public func value(of reference: LuaReference) throws(LuaError) -> LuaValue {
+        pushRef(reference.ref)
+        defer { wl_pop(L, 1) }
+        return try value(at: -1)
+    }
+}
+
+extension LuaFunction {
+    /// Hold this function as a reference, to pass to `call(_:_:results:)`.
+    public var reference: LuaReference {
+        state.pushRef(ref)
+        return LuaReference(state: state, ref: luaL_ref(state.L, wl_registryindex()))
+    }
+}

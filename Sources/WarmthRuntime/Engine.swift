@@ -1,0 +1,189 @@
+import Foundation
+import WarmthDomain
+import WarmthLua
+
+/// What to run, on what.
+public struct RunRequest: Sendable {
+    public var policy: PolicyFile
+    public var campaign: Campaign
+    /// The households in the run's unit scope, in a fixed order (by id).
+    public var households: [Household]
+    /// `--set NAME=VALUE` overrides, as typed.
+    public var overrides: [(String, String)]
+    public var limits: SandboxLimits
+    public var stdlib: String
+    public var workers: Int
+    public var keepGoing: Bool
+    public var maxErrors: Int
+    /// Record which params the decisions read (for `warmth explain`).
+    public var trackParams = false
+
+    public init(policy: PolicyFile, campaign: Campaign, households: [Household], overrides: [(String, String)] = [],
+                limits: SandboxLimits = SandboxLimits(), stdlib: String = ModulePaths.defaultStdlib(),
+                workers: Int = Engine.defaultWorkers, keepGoing: Bool = false, maxErrors: Int = 100) {
+        self.policy = policy
+        self.campaign = campaign
+        self.households = households
+        self.overrides = overrides
+        self.limits = limits
+        self.stdlib = stdlib
+        self.workers = workers
+        self.keepGoing = keepGoing
+        self.maxErrors = maxErrors
+    }
+}
+
+/// Runs policies: one fresh sandbox per worker thread, each deciding its share of the
+/// households, then caps, the optional allocate step, and the plan.
+public enum Engine {
+    /// One worker per core.
+    public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Lua needs deep C stacks for deep recursion: workers get their own threads with this much.
+    static let workerStackBytes = 64 << 20
+
+    /// Evaluate a policy over the households: a dry run. Nothing is written anywhere.
+    public static func evaluate(_ request: RunRequest) throws -> Plan {
+        let households = request.households
+        let workers = max(1, min(request.workers, households.count / 2_000 + 1))
+        let shardSize = (households.count + workers - 1) / max(workers, 1)
+        let shards: [Range<Int>] = (0..<workers).map { w in
+            let lo = min(households.count, w * shardSize)
+            return lo..<min(households.count, lo + shardSize)
+        }
+        let paths = ModulePaths(stdlib: request.stdlib, unit: request.policy.folder)
+
+        struct ShardResult: Sendable {
+            var payouts: [PlannedPayout] = []
+            var errors: [DecisionError] = []
+            var name = ""
+            var params: [String: ParamValue] = [:]
+            var caps: Caps?
+            var within: String?
+            var hasAllocate = false
+            var modules: [LoadedModule] = []
+            var printed: [String] = []
+            var paramsRead: [String] = []
+        }
+
+        // Shard 0 also keeps its sandbox for allocate: it runs on its own worker thread, so
+        // the whole job for shard 0 (decide, then allocate) happens there.
+        let results = try runOnWorkers(shards.count) { w -> ShardResult in
+            let evaluator = try ShardEvaluator(policy: request.policy, households: households[shards[w]], paths: paths, limits: request.limits)
+            try evaluator.loadPolicy()
+            var params = evaluator.declaredParams
+            for (name, text) in request.overrides {
+                guard let current = params[name] else {
+                    throw RunFailure("--set \(name): the policy has no param '\(name)'; it has: \(params.keys.sorted().joined(separator: ", "))")
+                }
+                params[name] = try ParamValue.parse(text, like: current, name: name)
+            }
+            try evaluator.buildHouseholds(referenceDate: request.campaign.referenceDate)
+            let outcome = try evaluator.decideAll(params: params, campaign: request.campaign, keepGoing: request.keepGoing,
+                                                  maxErrors: request.maxErrors, trackParams: request.trackParams)
+            return ShardResult(payouts: outcome.payouts, errors: outcome.errors, name: evaluator.policyName, params: params,
+                               caps: evaluator.caps, within: evaluator.within, hasAllocate: evaluator.hasAllocate,
+                               modules: evaluator.sandbox.loaded, printed: evaluator.sandbox.printed,
+                               paramsRead: outcome.paramsRead)
+        }
+
+        let first = results[0]
+        var payouts = results.flatMap(\.payouts)
+        let errors = Array(results.flatMap(\.errors).prefix(request.maxErrors))
+
+        // Caps: the policy's own, and those of the parent policy it runs within.
+        var caps: [Caps] = []
+        if let own = first.caps, !own.isEmpty { caps.append(own) }
+        if let within = first.within {
+            caps += try parentCaps(within, from: request.policy, stdlib: request.stdlib, limits: request.limits)
+        }
+        try checkCaps(payouts, caps: caps, households: households)
+
+        if first.hasAllocate, !payouts.isEmpty {
+            let planned = payouts
+            payouts = try runOnWorkers(1) { _ in
+                let shard = try ShardEvaluator(policy: request.policy, households: households[0..<0], paths: paths, limits: request.limits)
+                try shard.loadPolicy()
+                return try shard.allocate(planned, all: households, campaign: request.campaign)
+            }[0]
+            try checkCaps(payouts, caps: caps, households: households)
+        }
+
+        var plan = Plan(policyName: first.name, policy: request.policy, households: households, payouts: payouts, errors: errors,
+                        params: first.params, modules: first.modules, caps: caps, printed: results.flatMap(\.printed))
+        plan.paramsRead = Array(NSOrderedSet(array: results.flatMap(\.paramsRead))) as? [String] ?? []
+        return plan
+    }
+
+    /// Caps declared by the policy at `path` (relative to the working folder, or to the child's
+    /// folder), and by the policy that one runs within, up the tree.
+    static func parentCaps(_ path: String, from child: PolicyFile, stdlib: String, limits: SandboxLimits) throws -> [Caps] {
+        var found: [Caps] = []
+        var next: String? = path
+        var base = child
+        var seen: Set<String> = [child.path]
+        while let p = next {
+            let candidates = [p, (base.folder as NSString).appendingPathComponent(p)]
+            guard let file = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                throw RunFailure("\(base.path): within = \"\(p)\": no such policy file")
+            }
+            let parent = try PolicyFile(path: file)
+            guard !seen.contains(parent.path) else { throw RunFailure("\(parent.path): the `within` chain loops back on itself") }
+            seen.insert(parent.path)
+            let result = try runOnWorkers(1) { _ -> (Caps?, String?) in
+                let shard = try ShardEvaluator(policy: parent, households: [][...], paths: ModulePaths(stdlib: stdlib, unit: parent.folder), limits: limits)
+                try shard.loadPolicy()
+                return (shard.caps, shard.within)
+            }[0]
+            if let c = result.0, !c.isEmpty { found.append(c) }
+            next = result.1
+            base = parent
+        }
+        return found
+    }
+
+    static func checkCaps(_ payouts: [PlannedPayout], caps: [Caps], households: [Household]) throws {
+        guard !caps.isEmpty else { return }
+        var perHousehold: [Int: Money] = [:]
+        for p in payouts {
+            perHousehold[p.household, default: .zero] += p.amount
+            for c in caps {
+                if let limit = c.perCategory[p.category], p.amount > limit {
+                    throw RunFailure("\(p.rule): household \(households[p.household].maskedIDNumber) would get \(p.amount.yuanText) as \(p.category), over the cap of \(limit.yuanText) set by \(c.source)")
+                }
+                if let limit = c.perHousehold, perHousehold[p.household]! > limit {
+                    throw RunFailure("\(p.rule): household \(households[p.household].maskedIDNumber) would get \(perHousehold[p.household]!.yuanText) in all, over the per-household cap of \(limit.yuanText) set by \(c.source)")
+                }
+            }
+        }
+    }
+
+    /// Run `body(w)` for w in 0..<count, each on a new thread with an ample stack; rethrow the
+    /// first failure (by worker order, so errors are deterministic).
+    static func runOnWorkers<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+        let box = ResultBox<T>(count)
+        let group = DispatchGroup()
+        for w in 0..<count {
+            group.enter()
+            let thread = Thread {
+                let r = Result { try body(w) }
+                box.lock.lock()
+                box.results[w] = r
+                box.lock.unlock()
+                group.leave()
+            }
+            thread.stackSize = workerStackBytes
+            thread.start()
+        }
+        group.wait()
+        return try box.results.map { try $0!.get() }
+    }
+}
+
+
+/// Results from worker threads, guarded by a lock.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    var results: [Result<T, Error>?]
+    let lock = NSLock()
+    init(_ n: Int) { results = Array(repeating: nil, count: n) }
+}

@@ -1,0 +1,427 @@
+import Foundation
+import WarmthDomain
+import WarmthLua
+
+/// A failure that stops a run: the script, the line, the household, and what to do.
+public struct RunFailure: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public var error: LuaError?
+    public init(_ description: String, error: LuaError? = nil) {
+        self.description = description
+        self.error = error
+    }
+}
+
+/// The fields a script sees on a household, in the order the evaluator sets them.
+enum HouseholdField: Int, CaseIterable {
+    case id, name, unit, members, income, live, fileStatus, difficulty, mainCause, identity, age, sex, registeredOn
+    case categories, causes
+
+    var key: String {
+        switch self {
+        case .id: "id"
+        case .name: "name"
+        case .unit: "unit"
+        case .members: "members"
+        case .income: "income"
+        case .live: "live"
+        case .fileStatus: "file_status"
+        case .difficulty: "difficulty"
+        case .mainCause: "main_cause"
+        case .identity: "identity"
+        case .age: "age"
+        case .sex: "sex"
+        case .registeredOn: "registered_on"
+        case .categories: "_categories"
+        case .causes: "_causes"
+        }
+    }
+}
+
+extension Campaign: LuaReadOnlyObject {
+    public var luaKind: String { "campaign" }
+    public var luaFields: LuaTable {
+        LuaTable(fields: [
+            "name": .string(name), "unit": .string(unitCode), "start": .string(start.description),
+            "finish": .string(end.description), "reference_date": .string(referenceDate.description),
+            "budget": .integer(budget.fen), "phase": .string(phase.rawValue),
+            "funds": .table(LuaTable(fields: Dictionary(funds.map { ($0.source, LuaValue.integer($0.amount.fen)) }, uniquingKeysWith: { a, _ in a }))),
+        ])
+    }
+}
+
+/// One worker's share of a run: a fresh sandbox, its households, the policy, the decisions.
+final class ShardEvaluator {
+    let sandbox: Sandbox
+    let policy: PolicyFile
+    let households: ArraySlice<Household>
+    var lua: LuaState { sandbox.lua }
+    private(set) var policyTable: LuaReference!
+    private(set) var householdArray: LuaReference!
+    private(set) var policyName = ""
+    private(set) var declaredParams: [String: ParamValue] = [:]
+    private(set) var caps: Caps?
+    private(set) var within: String?
+    private(set) var hasAllocate = false
+
+    init(policy: PolicyFile, households: ArraySlice<Household>, paths: ModulePaths, limits: SandboxLimits) throws {
+        self.policy = policy
+        self.households = households
+        sandbox = try Sandbox(paths: paths, limits: limits)
+    }
+
+    /// Phase one: run the script's top level under a small budget to declare its policy.
+    func loadPolicy() throws {
+        let chunk = try lua.load(policy.source, chunkName: policy.path)
+        let results = try lua.call(chunk.reference, [], results: 1)
+        policyTable = results[0]
+        try lua.withTable(policyTable) { t in
+            guard case .boolean(true) = t.field("__warmth_policy") else {
+                throw RunFailure("\(policy.path): the script must end with `return w.policy { ... }` (it returned something else)")
+            }
+            guard case .string(let name) = t.field("name") else { throw RunFailure("\(policy.path): the policy has no name") }
+            policyName = name
+            if case .string(let w) = t.field("within") { within = w }
+            if case .other("function") = t.field("allocate") { hasAllocate = true }
+            _ = try t.withField("params") { p in
+                for key in p.stringKeys {
+                    switch p.field(key) {
+                    case .integer(let i): declaredParams[key] = .integer(i)
+                    case .string(let s): declaredParams[key] = .string(s)
+                    case .boolean(let b): declaredParams[key] = .boolean(b)
+                    default: throw RunFailure("\(policy.path): param \(key) must be an integer (fen), a string or a boolean")
+                    }
+                }
+            }
+            caps = try t.withField("caps") { c in try ShardEvaluator.readCaps(c, source: policy.path) }
+        }
+    }
+
+    static func readCaps(_ c: borrowing LuaState.TableReader, source: String) throws -> Caps {
+        var caps = Caps(source: source)
+        switch c.field("per_household") {
+        case .nil: break
+        case .integer(let i) where i >= 0: caps.perHousehold = Money(fen: i)
+        default: throw RunFailure("\(source): caps.per_household must be an amount in fen")
+        }
+        _ = try c.withField("categories") { cats in
+            for key in cats.stringKeys {
+                guard case .integer(let i) = cats.field(key), i >= 0 else {
+                    throw RunFailure("\(source): the cap for \(key) must be an amount in fen")
+                }
+                caps.perCategory[key] = Money(fen: i)
+            }
+        }
+        return caps
+    }
+
+    /// Build the read-only households this worker decides on.
+    func buildHouseholds(referenceDate: Day) throws {
+        let w = try sandbox.rawModule("warmth")
+        let methods = lua.fieldReference(w, "_household_methods")
+        let meta = lua.newTable()
+        lua.setField(meta, "__index", methods)
+        let fields = HouseholdField.allCases.map(\.key)
+        var interned: [String: LuaReference] = [:]
+        func intern(_ s: String) -> LuaReference {
+            if let r = interned[s] { return r }
+            let r = lua.intern(s)
+            interned[s] = r
+            return r
+        }
+        let base = households.startIndex
+        householdArray = try lua.makeRecords(count: households.count, fields: fields, kind: "household", metatable: meta) { i, row in
+            let h = households[base + i]
+            row.set(HouseholdField.id.rawValue, h.id ?? Int64(base + i + 1))
+            row.set(HouseholdField.name.rawValue, h.name)
+            row.set(HouseholdField.unit.rawValue, intern(h.unitCode))
+            row.set(HouseholdField.members.rawValue, Int64(h.members))
+            row.set(HouseholdField.income.rawValue, h.incomePerCapita.fen)
+            row.set(HouseholdField.live.rawValue, h.isLive)
+            row.set(HouseholdField.fileStatus.rawValue, intern(h.fileStatus))
+            if let d = h.difficultyType { row.set(HouseholdField.difficulty.rawValue, intern(d)) }
+            if let m = h.mainCause { row.set(HouseholdField.mainCause.rawValue, intern(m)) }
+            if let d = h.identity { row.set(HouseholdField.identity.rawValue, intern(d)) }
+            let (age, sex) = ShardEvaluator.ageAndSex(h.idNumber, on: referenceDate)
+            row.set(HouseholdField.age.rawValue, Int64(age))
+            row.set(HouseholdField.sex.rawValue, intern(sex))
+            if let r = h.registeredOn { row.set(HouseholdField.registeredOn.rawValue, r.description) }
+            row.set(HouseholdField.categories.rawValue, h.categories.bits)
+            row.set(HouseholdField.causes.rawValue, h.causes.bits)
+        }
+    }
+
+    /// Age in whole years on `day`, and 男/女, from an 18-digit ID number.
+    static func ageAndSex(_ id: String, on day: Day) -> (Int, String) {
+        let u = Array(id.utf8)
+        guard u.count == 18 else { return (0, "") }
+        func num(_ r: Range<Int>) -> Int { r.reduce(0) { $0 * 10 + Int(u[$1] &- 0x30) } }
+        let y = num(6..<10), m = num(10..<12), d = num(12..<14)
+        var age = day.year - y
+        if (day.month, day.day) < (m, d) { age -= 1 }
+        return (max(0, age), (u[16] &- 0x30) % 2 == 1 ? "男" : "女")
+    }
+
+    /// The host's driver loop: decides every household inside one protected call. It writes
+    /// the index of the household being decided into `progress[1]`, which both names the
+    /// household when a decision fails and restarts the per-decision instruction budget.
+    static let driverSource = """
+        return function(H, decide, params, campaign, progress, out_i, out_p, keep_going, max_errors, err_i, err_m)
+          local n, e = 0, 0
+          if keep_going then
+            local pcall, type = pcall, type
+            for i = 1, #H do
+              progress[1] = i
+              local ok, p = pcall(decide, H[i], params, campaign)
+              if ok then
+                if p ~= nil then n = n + 1; out_i[n] = i; out_p[n] = p end
+              else
+                e = e + 1; err_i[e] = i
+                err_m[e] = type(p) == "string" and p or "(error object is a " .. type(p) .. " value)"
+                if e >= max_errors then break end
+              end
+            end
+          else
+            for i = 1, #H do
+              progress[1] = i
+              local p = decide(H[i], params, campaign)
+              if p ~= nil then n = n + 1; out_i[n] = i; out_p[n] = p end
+            end
+          end
+          progress[1] = 0
+          return n
+        end
+        """
+
+    struct Outcome {
+        var payouts: [PlannedPayout]
+        var errors: [DecisionError]
+        /// With `trackParams`: the params the decisions read, in first-read order.
+        var paramsRead: [String] = []
+    }
+
+    /// A params view that records which params are read (for `warmth explain`).
+    static let trackingParamsSource = """
+        local data, used = ...
+        local seen = {}
+        return setmetatable({}, {
+          __index = function(_, k)
+            if not seen[k] then seen[k] = true; used[#used + 1] = k end
+            return data[k]
+          end,
+          __newindex = function(_, k) error("attempt to write field '" .. tostring(k) .. "' of a read-only params", 2) end,
+          __metatable = "params",
+        })
+        """
+
+    /// Phase two: decide every household.
+    func decideAll(params: [String: ParamValue], campaign: Campaign, keepGoing: Bool, maxErrors: Int,
+                   trackParams: Bool = false) throws -> Outcome {
+        let limits = sandbox.limits
+        let paramsData = try lua.readOnlyView(of: try lua.reference(.table(LuaTable(fields: params.mapValues(\.lua)))), kind: "params")
+        var paramsRef = paramsData
+        let used = lua.newTable()
+        if trackParams {
+            paramsRef = try lua.call(try lua.load(ShardEvaluator.trackingParamsSource, chunkName: "=warmth-explain").reference,
+                                     [paramsData, used], results: 1)[0]
+        }
+        let campaignRef = try lua.reference(readOnly: campaign)
+        let decide = lua.fieldReference(policyTable, "decide")
+        let driver = try lua.load(ShardEvaluator.driverSource, chunkName: "=warmth-driver").callReturningFunction()
+        let progress = lua.newTable(), outI = lua.newTable(), outP = lua.newTable(), errI = lua.newTable(), errM = lua.newTable()
+
+        lua.memoryLimit = lua.bytesInUse + limits.memoryBytes
+        lua.resetRun()
+        lua.setInstructionLimits(perCall: limits.instructionsPerDecision > 0 ? limits.instructionsPerDecision : nil,
+                                 perRun: limits.instructionsPerRun > 0 ? limits.instructionsPerRun : nil)
+        lua.setDeadline(after: limits.seconds > 0 ? limits.seconds : nil)
+        lua.useProgressTable(progress)
+        defer {
+            lua.useProgressTable(nil)
+            lua.setDeadline(after: nil)
+        }
+        let count: Int
+        do {
+            let r = try lua.call(driver.reference, [householdArray, decide, paramsRef, campaignRef, progress, outI, outP,
+                                                    try lua.reference(.boolean(keepGoing)), try lua.reference(.integer(Int64(maxErrors))),
+                                                    errI, errM], results: 1)
+            guard case .integer(let n) = try lua.value(of: r[0]) else { throw RunFailure("the driver returned no count") }
+            count = Int(n)
+        } catch let error as LuaError {
+            let index = try lua.withTable(progress) { t -> Int in
+                if case .integer(let i) = t.item(1) { return Int(i) }
+                return 0
+            }
+            throw failure(error, at: index)
+        }
+
+        var payouts: [PlannedPayout] = []
+        payouts.reserveCapacity(count)
+        var strings: [String: String] = [:]  // interning: most categories and reasons repeat
+        func keep(_ s: String) -> String {
+            if let k = strings[s] { return k }
+            strings[s] = s
+            return s
+        }
+        let base = households.startIndex
+        try lua.withTable(outI) { indices in
+            try lua.withTable(outP) { pays in
+                for k in 1...max(count, 1) where count > 0 {
+                    guard case .integer(let i) = indices.item(k) else { continue }
+                    let index = Int(i) - 1
+                    let payout = try pays.withItem(k) { p in
+                        try validate(p, household: base + index, intern: keep)
+                    }
+                    guard let payout else {
+                        let what = pays.item(k)
+                        throw failure(LuaError(kind: .value, message: "\(policy.path): decide returned \(ShardEvaluator.describe(what)); return nil or w.pay(amount, category, reason)"), at: index + 1)
+                    }
+                    payouts.append(payout)
+                }
+            }
+        }
+        var errors: [DecisionError] = []
+        if keepGoing {
+            try lua.withTable(errI) { ei in
+                try lua.withTable(errM) { em in
+                    for k in 0..<ei.count {
+                        guard case .integer(let i) = ei.item(k + 1) else { continue }
+                        let h = households[base + Int(i) - 1]
+                        var message = ""
+                        if case .string(let m) = em.item(k + 1) { message = m }
+                        errors.append(DecisionError(household: base + Int(i) - 1, maskedIDNumber: h.maskedIDNumber,
+                                                    error: LuaError(kind: .runtime, message: message)))
+                    }
+                }
+            }
+        }
+        var read: [String] = []
+        if trackParams {
+            try lua.withTable(used) { t in
+                for k in 0..<t.count { if case .string(let s) = t.item(k + 1) { read.append(s) } }
+            }
+        }
+        return Outcome(payouts: payouts, errors: errors, paramsRead: read)
+    }
+
+    static func describe(_ f: LuaState.TableReader.Field) -> String {
+        switch f {
+        case .nil: "nil"
+        case .boolean(let b): "the boolean \(b)"
+        case .integer(let i): "the number \(i)"
+        case .number(let d): "the number \(d)"
+        case .string(let s): "the string \"\(s.prefix(40))\""
+        case .bytes: "a string"
+        case .table: "a table"
+        case .other(let t): "a \(t)"
+        }
+    }
+
+    /// Name the household (masked) and the limit, and say how to raise it.
+    func failure(_ error: LuaError, at index: Int) -> RunFailure {
+        var text = error.description
+        if index > 0 {
+            text += " (household \(households[households.startIndex + index - 1].maskedIDNumber))"
+        }
+        switch error.kind {
+        case .limit(.instructionsPerCall):
+            text += "\nThe decision for one household ran more than \(sandbox.limits.instructionsPerDecision) instructions: look for an endless loop, or raise the limit with --max-instructions."
+        case .limit(.instructionsPerRun):
+            text += "\nThe run took more than \(sandbox.limits.instructionsPerRun) instructions in all: raise the limit with --max-run-instructions."
+        case .limit(.time):
+            text += "\nThe run took longer than \(Int(sandbox.limits.seconds)) s: raise the limit with --timeout."
+        case .memory:
+            text += "\nThe script needed more than \(sandbox.limits.memoryBytes >> 20) MiB: raise the limit with --max-memory."
+        default: break
+        }
+        return RunFailure(text, error: error)
+    }
+
+    /// Check one returned payout raw, exactly as the host accepts it.
+    func validate(_ p: borrowing LuaState.TableReader, household: Int, intern: (String) -> String) throws -> PlannedPayout {
+        let h = households[household]
+        func bad(_ message: String) -> RunFailure {
+            RunFailure("\(policy.path): \(message) (household \(h.maskedIDNumber))")
+        }
+        let amount: Int64
+        switch p.field("amount") {
+        case .integer(let i) where i >= 0: amount = i
+        case .integer(let i): throw bad("the payout amount is negative (\(i) fen)")
+        case .number(let d) where d.isNaN: throw bad("the payout amount is NaN: amounts are integer fen")
+        case .number(let d): throw bad("the payout amount \(d) is a float: amounts are integer fen (w.yuan(600) is 60000); round explicitly with w.round_yuan")
+        case let other: throw bad("the payout amount is \(ShardEvaluator.describe(other)): amounts are integer fen")
+        }
+        func text(_ key: String, max: Int, required: Bool) throws -> String? {
+            switch p.field(key) {
+            case .nil where !required: return nil
+            case .string(let s) where !s.isEmpty && s.utf8.count <= max: return intern(s)
+            case .string(let s) where s.utf8.count > max: throw bad("the payout's \(key) is longer than \(max) bytes")
+            case let other: throw bad("the payout's \(key) is \(ShardEvaluator.describe(other)); it must be a non-empty string")
+            }
+        }
+        let category = try text("category", max: 100, required: true)!
+        let reason = try text("reason", max: 500, required: false) ?? category
+        let goods = try text("goods", max: 200, required: false)
+        let kindText = try text("kind", max: 10, required: false) ?? "cash"
+        guard let kind = Payout.Kind(rawValue: kindText) else { throw bad("the payout's kind is \"\(kindText)\"; it must be cash, goods or ticket") }
+        var rule = "\(policy.path)"
+        if case .integer(let line) = p.field("line"), line > 0 { rule += ":\(line)" }
+        if let named = try text("rule", max: 200, required: false) { rule = named + " (" + rule + ")" }
+        var score: Int64?
+        if case .integer(let s) = p.field("score") { score = s }
+        return PlannedPayout(household: household, amount: Money(fen: amount), kind: kind, category: category,
+                             reason: reason, goods: goods, rule: intern(rule), score: score)
+    }
+
+    /// Run the policy's allocate step over the whole plan, in this worker's sandbox.
+    /// Amounts may only go down (to 0 to drop a payout).
+    func allocate(_ payouts: [PlannedPayout], all households: [Household], campaign: Campaign) throws -> [PlannedPayout] {
+        var entries: [LuaValue] = []
+        entries.reserveCapacity(payouts.count)
+        for p in payouts {
+            let h = households[p.household]
+            var t = LuaTable(fields: [
+                "amount": .integer(p.amount.fen), "category": .string(p.category), "kind": .string(p.kind.rawValue),
+                "reason": .string(p.reason), "income": .integer(h.incomePerCapita.fen), "members": .integer(Int64(h.members)),
+                "unit": .string(h.unitCode), "cause_count": .integer(Int64(h.causes.count)),
+            ])
+            if let s = p.score { t["score"] = .integer(s) }
+            entries.append(.table(t))
+        }
+        let plan = try lua.reference(.table(LuaTable(array: entries)))
+        let allocateFn = lua.fieldReference(policyTable, "allocate")
+        lua.resetRun()
+        lua.setInstructionLimits(perCall: sandbox.limits.instructionsPerRun > 0 ? sandbox.limits.instructionsPerRun : nil, perRun: nil)
+        let budget = try lua.reference(.integer(campaign.budget.fen))
+        let campaignRef = try lua.reference(readOnly: campaign)
+        let failed: LuaError?
+        do {
+            _ = try lua.call(allocateFn, [plan, budget, campaignRef], results: 0)
+            failed = nil
+        } catch {
+            failed = error
+        }
+        if let failed { throw RunFailure("\(failed.description) (in allocate)", error: failed) }
+        var out: [PlannedPayout] = []
+        try lua.withTable(plan) { t in
+            for (k, var p) in payouts.enumerated() {
+                let amount = try t.withItem(k + 1) { e -> Int64 in
+                    switch e.field("amount") {
+                    case .integer(let i) where i >= 0: return i
+                    case let other:
+                        throw RunFailure("\(policy.path): allocate set an amount to \(ShardEvaluator.describe(other)) (household \(households[p.household].maskedIDNumber)); amounts are integer fen, not negative")
+                    }
+                }
+                guard let amount else { throw RunFailure("\(policy.path): allocate removed an entry from the plan; set its amount to 0 instead") }
+                guard amount <= p.amount.fen else {
+                    throw RunFailure("\(policy.path): allocate raised a payout from \(p.amount.yuanText) to \(Money(fen: amount).yuanText) (household \(households[p.household].maskedIDNumber)); allocate may only lower amounts")
+                }
+                if amount > 0 {
+                    p.amount = Money(fen: amount)
+                    out.append(p)
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import WarmthDomain
+import WarmthLua
+
+/// Limits on a unit's script, each with a safe default and each ending the script with a clear
+/// error naming the limit and how to raise it.
+public struct SandboxLimits: Sendable, Equatable {
+    /// VM instructions one household decision may take (counted in steps of 1,000).
+    public var instructionsPerDecision: Int64 = 5_000_000
+    /// VM instructions a whole run (one worker's share) may take.
+    public var instructionsPerRun: Int64 = 50_000_000_000
+    /// Instructions loading the policy script (its top level) may take.
+    public var instructionsToLoad: Int64 = 20_000_000
+    /// Memory a script may use beyond the households loaded for it, in bytes.
+    public var memoryBytes: Int = 256 << 20
+    /// Wall-clock seconds a run may take.
+    public var seconds: Double = 300
+    /// The longest string `string.rep` may build, in bytes.
+    public var maxStringBytes: Int = 1 << 20
+    /// The longest subject the pattern functions (find, match, gmatch, gsub) accept, in bytes.
+    public var maxPatternSubject: Int = 512
+
+    public init() {}
+
+    /// No limits at all but memory: for measuring what the limits cost.
+    public static var off: SandboxLimits {
+        var l = SandboxLimits()
+        l.instructionsPerDecision = 0
+        l.instructionsPerRun = 0
+        l.instructionsToLoad = 0
+        l.seconds = 0
+        return l
+    }
+}
+
+/// Where a sandbox finds the modules `require` may load.
+public struct ModulePaths: Sendable {
+    /// The folder of the stdlib modules the host ships.
+    public var stdlib: String
+    /// The folder of the unit's script, whose own modules it may require.
+    public var unit: String?
+
+    public init(stdlib: String, unit: String?) {
+        self.stdlib = stdlib
+        self.unit = unit
+    }
+
+    /// The stdlib beside the executable, or in the working folder, or $WARMTH_STDLIB.
+    public static func defaultStdlib() -> String {
+        if let env = ProcessInfo.processInfo.environment["WARMTH_STDLIB"] { return env }
+        var candidates = ["stdlib"]
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var dir = exe
+        for _ in 0..<6 {
+            candidates.append(dir.appendingPathComponent("stdlib").path)
+            dir.deleteLastPathComponent()
+        }
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(here.appendingPathComponent("stdlib").path)
+        return candidates.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("warmth.lua")) } ?? "stdlib"
+    }
+}
+
+/// A module a script loaded, for the run record.
+public struct LoadedModule: Sendable, Equatable {
+    public var name: String
+    public var path: String
+    public var sha256: String
+}
+
+/// A fresh, minimal Lua environment for one unit's script: no io, os, package, debug,
+/// coroutine, no load of any chunk the host did not read itself, no clock, no randomness, no
+/// garbage-collector control; reading an undefined global is an error that names it.
+public final class Sandbox {
+    public let lua: LuaState
+    public let limits: SandboxLimits
+    let paths: ModulePaths
+    private var modules: [String: LuaReference] = [:]
+    /// Modules as their chunks returned them, before the read-only view scripts get.
+    private var rawModules: [String: LuaReference] = [:]
+    private var loading: Set<String> = []
+    public private(set) var loaded: [LoadedModule] = []
+    /// Lines the script printed (at most 1,000 are kept).
+    public private(set) var printed: [String] = []
+    private let hostHelpers: LuaReference
+
+    public init(paths: ModulePaths, limits: SandboxLimits = SandboxLimits()) throws(LuaError) {
+        self.paths = paths
+        self.limits = limits
+        lua = try LuaState()
+        // The hook is installed by LuaState before any chunk loads; set its budgets now.
+        lua.setInstructionLimits(perCall: limits.instructionsToLoad > 0 ? limits.instructionsToLoad : nil, perRun: nil)
+        try lua.open([.base, .string, .table, .math, .utf8])
+        try lua.run(Sandbox.prelude, chunkName: "=warmth-sandbox",
+                    arguments: [.integer(Int64(limits.maxStringBytes)), .integer(Int64(limits.maxPatternSubject))])
+
+        var helpers = LuaTable()
+        helpers["categories"] = .table(LuaTable(array: Vocabulary.categories.map { .string($0) }))
+        helpers["causes"] = .table(LuaTable(array: Vocabulary.causes.map { .string($0) }))
+        helpers["category_bit"] = .table(LuaTable(fields: Dictionary(uniqueKeysWithValues:
+            Vocabulary.categories.enumerated().map { ($1, LuaValue.integer(1 << Int64($0))) })))
+        helpers["cause_bit"] = .table(LuaTable(fields: Dictionary(uniqueKeysWithValues:
+            Vocabulary.causes.enumerated().map { ($1, LuaValue.integer(1 << Int64($0))) })))
+        let table = try lua.reference(.table(helpers))
+        lua.setField(table, "caller_line", lua.helper("caller_line"))
+        hostHelpers = table
+
+        try lua.register("require", returningReference: { [unowned self] call in
+            guard case .string(let name) = try call.argument(1) else {
+                throw SandboxError("require takes a module name such as \"warmth\"")
+            }
+            return try self.require(name)
+        })
+        try lua.register("print") { [unowned self] call in
+            let parts = try call.arguments.map(Sandbox.show)
+            if self.printed.count < 1_000 { self.printed.append(String(parts.joined(separator: "\t").prefix(2_000))) }
+            return []
+        }
+        // From here on, globals the script reads must exist.
+        try activate()
+    }
+
+    static func show(_ value: LuaValue) -> String {
+        switch value {
+        case .nil: "nil"
+        case .boolean(let b): b ? "true" : "false"
+        case .integer(let i): String(i)
+        case .number(let d): String(d)
+        case .string(let s): s
+        case .bytes(let b): String(decoding: b, as: UTF8.self)
+        case .table: "table"
+        case .opaque(let name): name
+        }
+    }
+
+    /// Load a module by name: first the unit's own folder, then the stdlib. Loaded once per
+    /// sandbox, as text, named by its path, run under the sandbox's limits.
+    public func require(_ name: String) throws -> LuaReference {
+        if let module = modules[name] { return module }
+        guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$", options: .regularExpression) != nil else {
+            throw SandboxError("require: '\(name)' is not a module name (letters, digits, _ and .)")
+        }
+        guard !loading.contains(name) else { throw SandboxError("require: module '\(name)' requires itself") }
+        let relative = name.replacingOccurrences(of: ".", with: "/") + ".lua"
+        var candidates: [(String, Bool)] = []
+        if let unit = paths.unit { candidates.append(((unit as NSString).appendingPathComponent(relative), false)) }
+        candidates.append(((paths.stdlib as NSString).appendingPathComponent(relative), true))
+        guard let (path, isStdlib) = candidates.first(where: { FileManager.default.fileExists(atPath: $0.0) }) else {
+            throw SandboxError("require: no module '\(name)' in the unit's folder or the stdlib (\(paths.stdlib))")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SandboxError("require: cannot read \(path)")
+        }
+        loading.insert(name)
+        defer { loading.remove(name) }
+        let chunk = try lua.load(String(decoding: data, as: UTF8.self), chunkName: Sandbox.display(path))
+        let nameRef = try lua.reference(.string(name))
+        let results = try lua.call(chunk.reference, isStdlib ? [nameRef, hostHelpers] : [nameRef], results: 1)
+        var module = results[0]
+        rawModules[name] = module
+        if lua.typeName(of: module) == "table" {
+            module = try lua.readOnlyView(of: module, kind: "module '\(name)'")
+        }
+        modules[name] = module
+        loaded.append(LoadedModule(name: name, path: Sandbox.display(path), sha256: SHA256.hex(data)))
+        return module
+    }
+
+    /// A stdlib module as its chunk returned it (the host reads its private fields).
+    func rawModule(_ name: String) throws -> LuaReference {
+        _ = try require(name)
+        return rawModules[name]!
+    }
+
+    /// A path as people read it: relative to the working folder when it is inside it.
+    static func display(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        let full = URL(fileURLWithPath: path).standardizedFileURL.path
+        return full.hasPrefix(cwd) ? String(full.dropFirst(cwd.count)) : path
+    }
+
+    /// Set up the environment. Runs once per state, before any script, with the full base
+    /// library; what it does not keep is gone for every script after it.
+    static let prelude = #"""
+        local max_rep, max_subject = ...
+        local G = _G
+        local error, type, tostring, select = error, type, tostring, select
+        local getmetatable, setmetatable, rawget, rawset = getmetatable, setmetatable, rawget, rawset
+        local string, math = string, math
+
+        -- Gone: loading code, files, the collector, and the libraries that reach the system.
+        for _, name in ipairs { "dofile", "loadfile", "load", "collectgarbage", "require", "module" } do
+          G[name] = nil
+        end
+        string.dump = nil
+        math.random, math.randomseed = nil, nil
+
+        -- The string metatable cannot be reached or changed.
+        local smt = getmetatable("")
+        smt.__metatable = false
+
+        -- A metatable with __gc runs code later, outside every limit: refused.
+        G.setmetatable = function(t, mt)
+          if type(t) ~= "table" then error("setmetatable: the first argument must be a table", 2) end
+          if mt ~= nil and type(mt) ~= "table" then error("setmetatable: the metatable must be a table or nil", 2) end
+          if mt ~= nil and rawget(mt, "__gc") ~= nil then
+            error("setmetatable: __gc (finalizers) is not allowed in Warmth scripts", 2)
+          end
+          return setmetatable(t, mt)
+        end
+
+        -- rawget and rawset work on the script's own tables, not on the host's protected objects.
+        local function own(t, fn)
+          if type(t) ~= "table" then error(fn .. ": the first argument must be a table", 3) end
+          local mt = getmetatable(t)
+          if mt ~= nil and type(mt) ~= "table" then
+            error(fn .. ": cannot bypass a read-only " .. tostring(mt), 3)
+          end
+        end
+        G.rawset = function(t, k, v) own(t, "rawset") return rawset(t, k, v) end
+        G.rawget = function(t, k) own(t, "rawget") return rawget(t, k) end
+
+        -- Strings a script builds are bounded; patterns run on bounded subjects.
+        local rep, len = string.rep, string.len
+        string.rep = function(s, n, sep)
+          s = tostring(s)
+          if type(n) == "number" and n > 0 then
+            local size = len(s) * n + (sep and len(tostring(sep)) * (n - 1) or 0)
+            if size > max_rep then
+              error(("string.rep would build %d bytes; the limit is %d (SandboxLimits.maxStringBytes)"):format(size, max_rep), 2)
+            end
+          end
+          return rep(s, n, sep)
+        end
+        for _, name in ipairs { "find", "match", "gmatch", "gsub" } do
+          local f = string[name]
+          string[name] = function(s, pattern, ...)
+            if type(s) == "string" and len(s) > max_subject then
+              error(("string.%s on a %d-byte string; patterns take at most %d bytes (SandboxLimits.maxPatternSubject)"):format(name, len(s), max_subject), 2)
+            end
+            return f(s, pattern, ...)
+          end
+        end
+
+        -- Reading an undefined global is an error that names it (it catches typos).
+        local env_mt = {
+          __index = function(_, k)
+            error("undefined global '" .. tostring(k) .. "' (a typo, or a missing local?)", 2)
+          end,
+          __metatable = "globals",
+        }
+        _G.__warmth_env_mt = env_mt
+        """#
+}
+
+extension Sandbox {
+    /// The prelude leaves the environment's metatable aside until the host has registered its
+    /// functions; `activate` fixes it in place.
+    func activate() throws(LuaError) {
+        try lua.run("local mt = __warmth_env_mt; __warmth_env_mt = nil; setmetatable(_G, mt)", chunkName: "=warmth-sandbox")
+    }
+}
+
+public struct SandboxError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

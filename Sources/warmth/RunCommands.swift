@@ -1,0 +1,236 @@
+import ArgumentParser
+import Foundation
+import WarmthData
+import WarmthDomain
+import WarmthRuntime
+import WarmthStore
+
+/// Limits a user may raise, shared by run and explain.
+struct LimitOptions: ParsableArguments {
+    @Option(help: "VM instructions one household's decision may take.") var maxInstructions: Int64 = SandboxLimits().instructionsPerDecision
+    @Option(help: "VM instructions the whole run may take, per worker.") var maxRunInstructions: Int64 = SandboxLimits().instructionsPerRun
+    @Option(help: "Memory, in MiB, a script may use beyond the households loaded for it.") var maxMemory: Int = SandboxLimits().memoryBytes >> 20
+    @Option(help: "Seconds the run may take.") var timeout: Double = SandboxLimits().seconds
+    @Option(help: "Worker threads (default: one per core).") var workers: Int = Engine.defaultWorkers
+
+    var limits: SandboxLimits {
+        var l = SandboxLimits()
+        l.instructionsPerDecision = maxInstructions
+        l.instructionsPerRun = maxRunInstructions
+        l.memoryBytes = maxMemory << 20
+        l.seconds = timeout
+        return l
+    }
+}
+
+/// Resolve the campaign and the unit scope, and load the households in it.
+struct RunContext {
+    var store: Store
+    var campaign: Campaign
+    var unit: UnionUnit
+    var households: [Household]
+
+    init(store: Store, campaignName: String, unitName: String?) throws {
+        self.store = store
+        guard let c = try store.campaign(named: campaignName) else {
+            throw Failure("no campaign named '\(campaignName)': see 'warmth campaign list', or create it with 'warmth campaign create'")
+        }
+        campaign = c
+        let unitKey = unitName ?? c.unitCode
+        guard let u = try store.unit(named: unitKey) else { throw Failure("unknown unit '\(unitKey)': see 'warmth units list'") }
+        unit = u
+        households = try store.households(units: try store.subtree(of: u.code))
+    }
+}
+
+func parseSettings(_ settings: [String]) throws -> [(String, String)] {
+    try settings.map { text in
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set '\(text)' should read NAME=VALUE, e.g. registered=500") }
+        return (parts[0], parts[1])
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a policy over a campaign's households: a dry run by default, --commit to write the ledger.",
+        discussion: """
+            Prints households considered and eligible, the total against the budget, and per category the \
+            person-times (人次) and amount (元 and 万元). Money params are set in yuan: --set registered=500. \
+            A household already paid in this campaign, by any unit, is reported as a duplicate and not paid again (不重).
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The policy script.") var policy: String
+    @Option(help: "The campaign's name.") var campaign: String
+    @Option(help: "Run for this unit's subtree (code or name; default: the campaign's unit).") var unit: String?
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a param for this run: NAME=VALUE (money in yuan).", valueName: "NAME=VALUE"))
+    var settings: [String] = []
+    @Option(help: ArgumentHelp("Write the plan, row by row, to this CSV file.", valueName: "plan.csv")) var out: String?
+    @Flag(help: "Write the run and its payouts to the ledger, in one transaction.") var commit = false
+    @Flag(help: "Collect every failing household (up to --max-errors) instead of stopping at the first.") var keepGoing = false
+    @Option(help: "With --keep-going, stop after this many failures.") var maxErrors = 100
+    @OptionGroup var limitOptions: LimitOptions
+
+    func validate() throws {
+        _ = try parseSettings(settings)
+        guard maxErrors > 0 else { throw ValidationError("--max-errors must be at least 1") }
+    }
+
+    func run() throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let s = try store.open()
+        let context = try RunContext(store: s, campaignName: campaign, unitName: unit)
+        let loaded = clock.now
+        let policyFile = try PolicyFile(path: policy)
+        var request = RunRequest(policy: policyFile, campaign: context.campaign, households: context.households,
+                                 overrides: try parseSettings(settings), limits: limitOptions.limits,
+                                 workers: limitOptions.workers, keepGoing: keepGoing, maxErrors: maxErrors)
+        request.stdlib = ModulePaths.defaultStdlib()
+        var plan = try Engine.evaluate(request)
+        let evaluated = clock.now
+
+        // 不重: a household already paid in this campaign, by any unit, is not paid again.
+        let paid = try s.paidHouseholds(campaignID: context.campaign.id!)
+        let duplicates = plan.payouts.filter { paid.contains(context.households[$0.household].id!) }
+        if !duplicates.isEmpty {
+            plan.payouts.removeAll { paid.contains(context.households[$0.household].id!) }
+        }
+
+        for line in plan.printed.prefix(50) { warn("print: \(line)") }
+        let report = SummaryReport(plan: plan, campaign: context.campaign, unit: context.unit, lang: store.lang,
+                                   duplicates: duplicates.count)
+        print(report.text, terminator: "")
+
+        if !plan.errors.isEmpty {
+            for e in plan.errors { warn(e.description) }
+            warn(store.lang.say("\(plan.errors.count) 户决策出错; 未写入任何内容", "\(plan.errors.count) household(s) failed; nothing was written"))
+            throw ExitCode(2)
+        }
+        if let out {
+            try PlanCSV.write(plan, to: out)
+            print(store.lang.say("方案已写入 \(out)", "Plan written to \(out)"))
+        }
+        if commit {
+            let record = RunRecord(
+                campaignID: context.campaign.id!, unitCode: context.unit.code, policyPath: plan.policy.path,
+                policySHA256: plan.policy.sha256,
+                modules: plan.modules.map { "\($0.name) \($0.sha256) \($0.path)" }.sorted().joined(separator: "\n"),
+                params: plan.paramsJSON, dataFingerprint: plan.dataFingerprint, householdsConsidered: plan.households.count,
+                total: plan.total, createdAt: Date())
+            let payouts = plan.payouts.map { p in
+                Payout(householdID: context.households[p.household].id!, amount: p.amount, kind: p.kind, category: p.category,
+                       reason: p.reason, rule: p.rule, goods: p.goods)
+            }
+            let runID = try s.commitRun(record, payouts: payouts)
+            print(store.lang.say("已写入台账: 运行 #\(runID), \(payouts.count) 笔, 合计 \(plan.total.yuanText)",
+                                 "Committed to the ledger: run #\(runID), \(payouts.count) payouts, \(plan.total.yuanText) in all"))
+        } else {
+            print(store.lang.say("试运行: 未写入台账 (加 --commit 写入)", "Dry run: nothing written (add --commit to write the ledger)"))
+        }
+        let done = clock.now
+        if ProcessInfo.processInfo.environment["WARMTH_TIMING"] != nil {
+            warn(String(format: "timing: load %.3f s, evaluate %.3f s, report %.3f s, total %.3f s",
+                        (loaded - started).seconds, (evaluated - loaded).seconds, (done - evaluated).seconds, (done - started).seconds))
+        }
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain the decision for one household: the amount, the category, the reason, the rule and the params it used.")
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The household's number or 18-digit ID number.") var household: String
+    @Option(help: "The policy script.") var policy: String
+    @Option(help: "The campaign's name.") var campaign: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a param: NAME=VALUE (money in yuan).", valueName: "NAME=VALUE"))
+    var settings: [String] = []
+    @OptionGroup var limitOptions: LimitOptions
+
+    func run() throws {
+        let s = try store.open()
+        guard let c = try s.campaign(named: campaign) else { throw Failure("no campaign named '\(campaign)': see 'warmth campaign list'") }
+        let found = try (household.count == 18 ? s.household(idNumber: household) : Int64(household).flatMap { try s.household(id: $0) })
+        guard let h = found else { throw Failure("no household '\(household.count == 18 ? IDNumber.mask(household) : household)' in the store") }
+        var request = RunRequest(policy: try PolicyFile(path: policy), campaign: c, households: [h],
+                                 overrides: try parseSettings(settings), limits: limitOptions.limits, workers: 1)
+        request.trackParams = true
+        let plan = try Engine.evaluate(request)
+        let l = store.lang
+        print("\(h.name)  \(h.maskedIDNumber)  \(h.unitCode)  \(l.say("人口", "members")) \(h.members)  \(l.say("人均月收入", "income/person")) \(h.incomePerCapita.yuanText)")
+        print(l.say("类别: ", "Categories: ") + h.categoryNames.joined(separator: "、") + "   " + l.say("困难原因: ", "Causes: ") + h.causeNames.joined(separator: "、"))
+        if let p = plan.payouts.first {
+            print(l.say("结果: 发放 \(p.amount.yuanText) (\(p.kind.chinese)\(p.goods.map { ": " + $0 } ?? ""))",
+                        "Decision: pay \(p.amount.yuanText) (\(p.kind.rawValue)\(p.goods.map { ": " + $0 } ?? ""))"))
+            print(l.say("类别: \(p.category)", "Category: \(p.category)"))
+            print(l.say("原因: \(p.reason)", "Reason: \(p.reason)"))
+            print(l.say("规则: \(p.rule)", "Rule: \(p.rule)"))
+        } else {
+            print(l.say("结果: 不发放 (decide 返回 nil)", "Decision: no payout (decide returned nil)"))
+        }
+        if !plan.paramsRead.isEmpty {
+            print(l.say("用到的参数:", "Params used:"))
+            for name in plan.paramsRead {
+                let value = plan.params[name]
+                let shown: String
+                if case .integer(let fen) = value { shown = "\(Money(fen: fen).yuanText) (\(fen) fen)" } else { shown = value?.description ?? "nil" }
+                print("  \(name) = \(shown)")
+            }
+        }
+        if try s.paidHouseholds(campaignID: c.id!).contains(h.id!) {
+            print(l.say("注意: 该户在本活动中已发放过, 不会重复发放 (不重)", "Note: this household is already paid in this campaign and will not be paid again"))
+        }
+    }
+}
+
+/// The dry-run summary, in the style of the seeds' summaries.
+struct SummaryReport {
+    var plan: Plan
+    var campaign: Campaign
+    var unit: UnionUnit
+    var lang: Language
+    var duplicates: Int
+
+    var text: String {
+        let l = lang
+        var out = ""
+        out += "\(plan.policyName)  (\(plan.policy.path))\n"
+        out += l.say("活动: \(campaign.name)    单位: \(unit.code) \(unit.name)\n", "Campaign: \(campaign.name)    Unit: \(unit.code) \(unit.name)\n")
+        out += l.say("考察 \(plan.households.count) 户, 符合条件 \(plan.eligible) 户\n",
+                     "\(plan.households.count) households considered, \(plan.eligible) eligible\n")
+        let rows = plan.byCategory
+        let width = max(12, rows.map { displayWidth($0.category) }.max() ?? 0) + 2
+        out += pad(l.say("类别", "Category"), width) + padLeft(l.say("人次", "Persons"), 8) + padLeft(l.say("金额(元)", "Amount (yuan)"), 18) + padLeft(l.say("万元", "10k yuan"), 14) + "\n"
+        for r in rows {
+            out += pad(r.category, width) + padLeft("\(r.personTimes)", 8) + padLeft(r.amount.yuanText, 18) + padLeft(r.amount.wanText, 14) + "\n"
+        }
+        out += pad(l.say("合计", "Total"), width) + padLeft("\(plan.eligible)", 8) + padLeft(plan.total.yuanText, 18) + padLeft(plan.total.wanText, 14) + "\n"
+        let left = campaign.budget - plan.total
+        if left.fen >= 0 {
+            out += l.say("预算 \(campaign.budget.yuanText), 结余 \(left.yuanText)\n", "Budget \(campaign.budget.yuanText), \(left.yuanText) left\n")
+        } else {
+            out += l.say("预算 \(campaign.budget.yuanText), 超支 \(Money(fen: -left.fen).yuanText)\n",
+                         "Budget \(campaign.budget.yuanText), over by \(Money(fen: -left.fen).yuanText)\n")
+        }
+        if duplicates > 0 {
+            out += l.say("已在本活动中发放过, 不重复发放 (不重): \(duplicates) 户\n", "Already paid in this campaign, not paid again: \(duplicates) households\n")
+        }
+        return out
+    }
+}
+
+/// The plan, row by row, for people to check (ID numbers masked).
+enum PlanCSV {
+    static func write(_ plan: Plan, to path: String) throws {
+        let out = try CSVOutput(path: path)
+        out.write(["序号", "姓名", "身份证号", "单位", "类别", "金额(元)", "金额(分)", "方式", "物品", "原因", "规则"])
+        for (i, p) in plan.payouts.enumerated() {
+            let h = plan.households[p.household]
+            out.write([String(i + 1), h.name, h.maskedIDNumber, h.unitCode, p.category, p.amount.decimalText, String(p.amount.fen),
+                       p.kind.chinese, p.goods ?? "", p.reason, p.rule])
+        }
+        out.close()
+    }
+}

@@ -1,0 +1,240 @@
+--- Warmth's policy language: what a unit's policy script is written in.
+---
+--- A policy script returns `w.policy { ... }`: a name, the params (named standards), and a
+--- `decide` function that receives one household and returns nil (no payout) or `w.pay(...)`.
+--- Money is always an integer number of fen: `w.yuan(600) == 60000`. See stdlib/README.md.
+---
+--- The host loads this module into each script's sandbox and passes it its private helpers.
+local _, host = ...
+
+local math_type, tointeger, floor = math.type, math.tointeger, math.floor
+local type, error, tostring, pairs, ipairs, select = type, error, tostring, pairs, ipairs, select
+local concat, sort = table.concat, table.sort
+
+local w = {}
+
+local function fail(message, level)
+  error(message, (level or 1) + 1)
+end
+
+local function describe(v)
+  if type(v) == "string" then return string.format("%q", v) end
+  if math_type(v) == "float" then return tostring(v) .. " (a float)" end
+  return tostring(v)
+end
+
+--- Check that `amount` is a valid amount of money: an integer number of fen, not negative.
+--- @param amount any
+--- @param what string what the amount is, for the message
+--- @param level integer? the caller level to blame
+--- @return integer amount
+function w.check_amount(amount, what, level)
+  if math_type(amount) ~= "integer" then
+    if math_type(amount) == "float" then
+      if amount ~= amount then
+        fail(what .. " is NaN: amounts are integer fen (w.yuan(600) is 60000)", (level or 1) + 1)
+      end
+      fail(what .. " is " .. describe(amount) .. ": amounts are integer fen; round explicitly with w.round_yuan", (level or 1) + 1)
+    end
+    fail(what .. " is " .. describe(amount) .. " (a " .. type(amount) .. "), not an amount in fen", (level or 1) + 1)
+  end
+  if amount < 0 then fail(what .. " is negative (" .. amount .. " fen)", (level or 1) + 1) end
+  return amount
+end
+
+--- Yuan to fen: `w.yuan(600) == 60000`. Takes whole yuan, or a string with up to two decimals
+--- ("600.50"). A float such as 600.5 is refused: floats cannot hold money exactly.
+--- @param n integer|string
+--- @return integer fen
+function w.yuan(n)
+  if math_type(n) == "integer" then return n * 100 end
+  if type(n) == "string" then
+    local whole, frac = n:match("^%s*(%d+)%.?(%d?%d?)%s*$")
+    if whole and #whole <= 15 then
+      frac = frac or ""
+      return tointeger(whole) * 100 + (frac == "" and 0 or tointeger(frac .. string.rep("0", 2 - #frac)))
+    end
+  end
+  fail("w.yuan takes whole yuan (600) or a string such as \"600.50\", not " .. describe(n), 2)
+end
+
+--- An amount given in fen, checked: `w.fen(60050)`.
+--- @param n integer
+--- @return integer
+function w.fen(n)
+  return w.check_amount(n, "w.fen's argument", 2)
+end
+
+--- Round an amount to whole yuan, explicitly: mode "down" (default), "up" or "nearest"
+--- (half up). It also takes a float, such as a scaled amount (`h.income * 0.8`): rounding is
+--- the one place a float may become money, because the rounding is written down.
+--- @param amount integer|number fen
+--- @param mode string?
+--- @return integer fen
+function w.round_yuan(amount, mode)
+  mode = mode or "down"
+  local yuan
+  if math_type(amount) == "float" then
+    if amount ~= amount or amount < 0 or amount >= 2^53 then
+      fail("the amount to round is " .. describe(amount), 2)
+    end
+    local y = amount / 100
+    if mode == "down" then yuan = floor(y)
+    elseif mode == "up" then yuan = -floor(-y)
+    elseif mode == "nearest" then yuan = floor(y + 0.5) end
+    if yuan then return tointeger(yuan) * 100 end
+  else
+    w.check_amount(amount, "the amount to round", 2)
+    if mode == "down" then return amount // 100 * 100 end
+    if mode == "up" then return (amount + 99) // 100 * 100 end
+    if mode == "nearest" then return (amount + 50) // 100 * 100 end
+  end
+  fail("w.round_yuan's mode is \"down\", \"up\" or \"nearest\", not " .. describe(mode), 2)
+end
+
+--- The smaller of an amount and a cap.
+--- @param amount integer
+--- @param max integer
+--- @return integer
+function w.cap(amount, max)
+  w.check_amount(amount, "the amount to cap", 2)
+  w.check_amount(max, "the cap", 2)
+  if amount > max then return max end
+  return amount
+end
+
+--- An amount per person: `w.per_person(w.yuan(200), h)` is 200 yuan times the members.
+--- @param amount integer
+--- @param h table a household
+--- @return integer
+function w.per_person(amount, h)
+  w.check_amount(amount, "the amount per person", 2)
+  return amount * h.members
+end
+
+--- The first tier whose `below` the value is under; the last tier may omit `below`.
+--- `w.tier(h.income, { {below = w.yuan(500), pay = w.yuan(600)}, {below = w.yuan(1000), pay = w.yuan(400)}, {pay = 0} })`
+--- @param value integer
+--- @param tiers table
+--- @return any the matching tier's `pay` (or the tier itself when it has no `pay`)
+function w.tier(value, tiers)
+  if math_type(value) ~= "integer" then fail("w.tier's value must be an integer, not " .. describe(value), 2) end
+  for i, t in ipairs(tiers) do
+    if t.below == nil or value < t.below then
+      if t.pay ~= nil then return t.pay end
+      return t
+    end
+  end
+  return nil
+end
+
+local kinds = { cash = true, goods = true, ticket = true }
+
+--- A payout: what one household receives.
+--- @param amount integer fen
+--- @param category string the category it is reported under (统计类别)
+--- @param reason string why, in words an officer reads
+--- @param opts table? kind = "cash" | "goods" | "ticket"; goods = "米、油"; rule = a name; score = integer for allocate
+--- @return table payout
+function w.pay(amount, category, reason, opts)
+  w.check_amount(amount, "the payout amount", 2)
+  if type(category) ~= "string" or category == "" then
+    fail("w.pay needs a category (a string), not " .. describe(category), 2)
+  end
+  if reason ~= nil and type(reason) ~= "string" then
+    fail("w.pay's reason must be a string, not " .. describe(reason), 2)
+  end
+  local kind, goods, rule, score = "cash", nil, nil, nil
+  if opts ~= nil then
+    if type(opts) ~= "table" then fail("w.pay's fourth argument is a table of options, not " .. describe(opts), 2) end
+    kind = opts.kind or "cash"
+    if not kinds[kind] then fail("kind must be \"cash\", \"goods\" or \"ticket\", not " .. describe(kind), 2) end
+    goods = opts.goods
+    if goods ~= nil and type(goods) ~= "string" then fail("goods must be a string such as \"米、油\"", 2) end
+    rule = opts.rule
+    if rule ~= nil and type(rule) ~= "string" then fail("rule must be a string", 2) end
+    score = opts.score
+    if score ~= nil and math_type(score) ~= "integer" then fail("score must be an integer", 2) end
+  end
+  return {
+    amount = amount, category = category, reason = reason or category, kind = kind, goods = goods,
+    rule = rule, line = host.caller_line(2), score = score,
+  }
+end
+
+--- Declare a policy. Checked here, so a mistake is reported at the policy's own line.
+--- @param spec table name, params, decide, and optionally allocate, caps, within
+--- @return table policy
+function w.policy(spec)
+  if type(spec) ~= "table" then fail("w.policy takes a table { name = ..., decide = ... }", 2) end
+  if type(spec.name) ~= "string" or spec.name == "" then fail("the policy needs a name", 2) end
+  if type(spec.decide) ~= "function" then fail("the policy needs a decide function (h, params, campaign)", 2) end
+  if spec.allocate ~= nil and type(spec.allocate) ~= "function" then fail("allocate must be a function (plan, budget, campaign)", 2) end
+  if spec.within ~= nil and type(spec.within) ~= "string" then fail("within names the parent unit's policy file", 2) end
+  local params = spec.params or {}
+  if type(params) ~= "table" then fail("params must be a table of named standards", 2) end
+  for k, v in pairs(params) do
+    if type(k) ~= "string" then fail("param names are strings", 2) end
+    local t = math_type(v) or type(v)
+    if t ~= "integer" and t ~= "string" and t ~= "boolean" then
+      fail("param " .. k .. " is " .. describe(v) .. ": params are integers (fen), strings or booleans", 2)
+    end
+  end
+  local caps = spec.caps
+  if caps ~= nil then
+    if type(caps) ~= "table" then fail("caps must be a table", 2) end
+    if caps.per_household ~= nil then w.check_amount(caps.per_household, "caps.per_household", 2) end
+    for k, v in pairs(caps.categories or {}) do w.check_amount(v, "the cap for " .. tostring(k), 2) end
+  end
+  return { name = spec.name, params = params, decide = spec.decide, allocate = spec.allocate, caps = caps,
+           within = spec.within, __warmth_policy = true }
+end
+
+--- Category and cause names, for messages and for scripts that list them.
+w.categories = host.categories
+w.causes = host.causes
+
+--- Household methods: `h:is "在档困难职工"`, `h:has "因病"`, `h:causes()`, `h:categories()`.
+local category_bit, cause_bit = host.category_bit, host.cause_bit
+local methods = {}
+
+local function unknown(kind, name, list)
+  fail("unknown " .. kind .. " " .. describe(name) .. "; known: " .. concat(list, "、"), 3)
+end
+
+function methods.is(h, name)
+  local bit = category_bit[name]
+  if bit == nil then unknown("category", name, host.categories) end
+  return h._categories & bit ~= 0
+end
+
+function methods.has(h, name)
+  local bit = cause_bit[name]
+  if bit == nil then unknown("hardship cause", name, host.causes) end
+  return h._causes & bit ~= 0
+end
+
+local function names(bits, list, index)
+  local out = {}
+  for _, name in ipairs(list) do
+    if bits & index[name] ~= 0 then out[#out + 1] = name end
+  end
+  return out
+end
+
+function methods.categories(h) return names(h._categories, host.categories, category_bit) end
+function methods.causes(h) return names(h._causes, host.causes, cause_bit) end
+
+--- How many hardship causes the household has.
+function methods.cause_count(h)
+  local n, bits = 0, h._causes
+  while bits ~= 0 do
+    bits = bits & (bits - 1)
+    n = n + 1
+  end
+  return n
+end
+
+w._household_methods = methods
+
+return w
