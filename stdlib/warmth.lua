@@ -47,7 +47,11 @@ end
 --- @param n integer|string
 --- @return integer fen
 function w.yuan(n)
-  if math_type(n) == "integer" then return n * 100 end
+  if math_type(n) == "integer" then
+    if n < 0 then fail("w.yuan(" .. n .. "): an amount cannot be negative", 2) end
+    if n > 90000000000000 then fail("w.yuan(" .. n .. "): too large an amount", 2) end
+    return n * 100
+  end
   if type(n) == "string" then
     local whole, frac = n:match("^%s*(%d+)%.?(%d?%d?)%s*$")
     if whole and #whole <= 15 then
@@ -165,8 +169,16 @@ end
 --- Declare a policy. Checked here, so a mistake is reported at the policy's own line.
 --- @param spec table name, params, decide, and optionally allocate, caps, within
 --- @return table policy
+local policy_keys = { name = true, params = true, decide = true, allocate = true, caps = true, within = true }
+local caps_keys = { per_household = true, categories = true }
+
 function w.policy(spec)
   if type(spec) ~= "table" then fail("w.policy takes a table { name = ..., decide = ... }", 2) end
+  for k in pairs(spec) do
+    if not policy_keys[k] then
+      fail("w.policy: unknown key " .. describe(k) .. " (known: name, params, decide, allocate, caps, within)", 2)
+    end
+  end
   if type(spec.name) ~= "string" or spec.name == "" then fail("the policy needs a name", 2) end
   if type(spec.decide) ~= "function" then fail("the policy needs a decide function (h, params, campaign)", 2) end
   if spec.allocate ~= nil and type(spec.allocate) ~= "function" then fail("allocate must be a function (plan, budget, campaign)", 2) end
@@ -183,6 +195,12 @@ function w.policy(spec)
   local caps = spec.caps
   if caps ~= nil then
     if type(caps) ~= "table" then fail("caps must be a table", 2) end
+    for k in pairs(caps) do
+      if not caps_keys[k] then fail("caps: unknown key " .. describe(k) .. " (known: per_household, categories)", 2) end
+    end
+    if caps.categories ~= nil and type(caps.categories) ~= "table" then
+      fail("caps.categories must be a table { [category] = amount }", 2)
+    end
     if caps.per_household ~= nil then w.check_amount(caps.per_household, "caps.per_household", 2) end
     for k, v in pairs(caps.categories or {}) do w.check_amount(v, "the cap for " .. tostring(k), 2) end
   end

@@ -83,7 +83,7 @@ struct CLI {
         let files = try cli.run("demo-data", "--households", "50", "--csv", "csv")
         #expect(files.status == 0)
         let csv = try String(contentsOfFile: (cli.folder as NSString).appendingPathComponent("csv/households.csv"), encoding: .utf8)
-        let firstRow = csv.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let firstRow = csv.split(whereSeparator: \.isNewline)[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let (id, card, phone) = (firstRow[1], firstRow[7], firstRow[8])
         #expect(IDNumber.problem(id) == nil)
 

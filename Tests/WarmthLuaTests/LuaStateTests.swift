@@ -174,7 +174,7 @@ private func expectLuaError(sourceLocation: SourceLocation = #_sourceLocation,
             guard case .integer(let n) = try call.argument(1) else { throw Refusal() }
             return [.integer(n * 2)]
         }
-        try lua.register("fail") { _ in throw Refusal() }
+        try lua.register("fail") { (_: LuaCall) -> [LuaValue] in throw Refusal() }
         return lua
     }
 

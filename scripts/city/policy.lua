@@ -35,6 +35,8 @@ return w.policy {
   },
 
   decide = function(h, p)
+    -- Only live files (正式, 临时救助) are helped: 注销 and 脱困 files are not (依档帮扶).
+    if not h.live then return nil end
     if h:is "在档困难职工" then
       return w.pay(p.registered, "特困职工家庭", "已建档在册的困难职工")
     end
