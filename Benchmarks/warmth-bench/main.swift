@@ -2,11 +2,21 @@
 //
 //   swift run -c release warmth-bench lua-call [--calls N]
 //
+//   swift run -c release warmth-bench policy [--households N] [--policy scripts/city/policy.lua]
+//
+// policy: the city policy over a synthetic city of N households (default 1,000,000): load time
+// from SQLite, evaluation on one and two workers, with the sandbox's limits on and off, peak
+// memory, and plain lua5.4 evaluating the same policy over the same households as plain tables.
+//
 // lua-call: the cost of one protected call from Swift into a Lua function that reads a
 // read-only household-like object, next to plain `lua5.4` calling the same function over a
 // plain table in a Lua loop.
 import Foundation
+import WarmthData
+import WarmthDomain
 import WarmthLua
+import WarmthRuntime
+import WarmthStore
 
 let decideSource = """
     return function(h)
@@ -90,10 +100,130 @@ func benchLuaCall() throws {
     print(String(format: "ratio: %.2fx", swiftNs / 1e9 / seconds))
 }
 
+func stringOption(_ name: String, default value: String) -> String {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    return value
+}
+
+func peakRSSMegabytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+    }
+    return 0
+}
+
+func time<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let result = try body()
+    let d = clock.now - start
+    return (result, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+}
+
+func benchPolicy() throws {
+    let n = option("--households", default: 1_000_000)
+    let policyPath = stringOption("--policy", default: "scripts/city/policy.lua")
+    let dbPath = stringOption("--db", default: ".build/bench-\(n).sqlite")
+    if !FileManager.default.fileExists(atPath: dbPath) {
+        print("building a city of \(n) households in \(dbPath) (once)…")
+        let store = try Store(path: dbPath)
+        _ = try DemoCity(households: n).write(to: store, replace: false)
+        try store.createCampaign(Campaign(name: "bench", unitCode: "C00", start: Day("2025-12-20")!, end: Day("2026-02-10")!,
+                                          budget: Money(yuan: 100_000_000)))
+    }
+    let (loaded, loadSeconds) = try time { () throws -> (Store, Campaign, HouseholdTable) in
+        let store = try Store(path: dbPath)
+        let campaign = try store.campaign(named: "bench")!
+        return (store, campaign, try store.householdTable(units: try store.subtree(of: "C00")))
+    }
+    let (_, campaign, households) = loaded
+    print(String(format: "load from SQLite: %d households in %.3f s", households.count, loadSeconds))
+    let policy = try PolicyFile(path: policyPath)
+    func run(workers: Int, limits: SandboxLimits) throws -> (Plan, Double) {
+        try time { try Engine.evaluate(RunRequest(policy: policy, campaign: campaign, households: households, limits: limits, workers: workers)) }
+    }
+    var rows: [(String, Plan, Double)] = []
+    for (label, workers, limits) in [("2 workers, limits on", 2, SandboxLimits()), ("1 worker, limits on", 1, SandboxLimits()),
+                                     ("2 workers, limits off", 2, SandboxLimits.off), ("1 worker, limits off", 1, SandboxLimits.off)] {
+        let (plan, seconds) = try run(workers: workers, limits: limits)
+        rows.append((label, plan, seconds))
+        print(String(format: "%@: build %.3f s, decide %.3f s, whole evaluate %.3f s; %d eligible, total %@; Lua heap %d MB",
+                     label, plan.timings.build, plan.timings.decide, seconds, plan.eligible, plan.total.yuanText, plan.timings.luaBytes >> 20))
+    }
+    precondition(Set(rows.map { $0.1.total }).count == 1, "every configuration gives the same total")
+    print("peak RSS: \(peakRSSMegabytes()) MB")
+
+    // Plain lua5.4: the same policy over the same households as plain tables.
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("warmth-bench-plain-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let data = try CSVOutput(path: dir.appendingPathComponent("h.tsv").path, bom: false)
+    for i in 0..<households.count {
+        // id, name, unit, members, income, live, file_status, categories, causes
+        data.write(["\(households.ids[i])\t\(households.names[i])\t\(households.unitCode(at: i))\t\(households.members[i])\t\(households.income[i])\t\(households.isLive(at: i) ? 1 : 0)\t\(households.fileStatusName(at: i))\t\(households.categories[i])\t\(households.causes[i])"])
+    }
+    data.close()
+    let cats = Vocabulary.categories.enumerated().map { "[\"\($1)\"]=\(1 << $0)" }.joined(separator: ",")
+    let causes = Vocabulary.causes.enumerated().map { "[\"\($1)\"]=\(1 << $0)" }.joined(separator: ",")
+    let catList = Vocabulary.categories.map { "\"\($0)\"" }.joined(separator: ",")
+    let causeList = Vocabulary.causes.map { "\"\($0)\"" }.joined(separator: ",")
+    let harness = """
+        local host = { caller_line = function() return 0 end, categories = {\(catList)}, causes = {\(causeList)},
+                       category_bit = {\(cats)}, cause_bit = {\(causes)} }
+        local w = assert(loadfile("stdlib/warmth.lua"))("warmth", host)
+        package.loaded.warmth = w
+        local policy = dofile("\(policyPath)")
+        local mt = { __index = w._household_methods }
+        local H = {}
+        for line in io.lines("\(dir.appendingPathComponent("h.tsv").path)") do
+          local id, name, unit, members, income, live, fs, c, k = line:match("^(%d+)\\t([^\\t]*)\\t([^\\t]*)\\t(%d+)\\t(%d+)\\t(%d)\\t([^\\t]*)\\t(%d+)\\t(%d+)")
+          H[#H + 1] = setmetatable({ id = math.tointeger(id), name = name, unit = unit, members = math.tointeger(members),
+            income = math.tointeger(income), live = live == "1", file_status = fs, _categories = math.tointeger(c),
+            _causes = math.tointeger(k) }, mt)
+        end
+        local params = policy.params
+        local campaign = { name = "bench", budget = 10000000000 }
+        local decide = policy.decide
+        local out_i, out_p, n, total = {}, {}, 0, 0
+        local t0 = os.clock()
+        for i = 1, #H do
+          local p = decide(H[i], params, campaign)
+          if p ~= nil then n = n + 1; out_i[n] = i; out_p[n] = p end
+        end
+        local t = os.clock() - t0
+        for i = 1, n do total = total + out_p[i].amount end
+        print(string.format("%.6f %d %d", t, n, total))
+        """
+    let harnessPath = dir.appendingPathComponent("plain.lua").path
+    try harness.write(toFile: harnessPath, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["lua5.4", harnessPath]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    let parts = out.split(separator: " ")
+    guard process.terminationStatus == 0, parts.count == 3, let plain = Double(parts[0]) else {
+        print("plain lua5.4: failed: \(out)")
+        return
+    }
+    let eligible = Int(parts[1])!, total = Int64(parts[2].trimmingCharacters(in: .whitespacesAndNewlines))!
+    precondition(eligible == rows[0].1.eligible && total == rows[0].1.total.fen, "plain Lua agrees with Warmth")
+    print(String(format: "plain lua5.4, one core, plain tables: decide %.3f s (%d eligible, the same total)", plain, eligible))
+    let one = rows[1].1.timings.decide, two = rows[0].1.timings.decide, offOne = rows[3].1.timings.decide
+    print(String(format: "Warmth vs plain Lua: %.2fx on one worker, %.2fx on two; sandbox limits cost %.1f%% (one worker)",
+                 one / plain, two / plain, (one - offOne) / offOne * 100))
+}
+
 let command = CommandLine.arguments.dropFirst().first ?? "lua-call"
 switch command {
+case "policy": try benchPolicy()
 case "lua-call": try benchLuaCall()
 default:
-    FileHandle.standardError.write(Data("usage: warmth-bench lua-call [--calls N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: warmth-bench lua-call [--calls N] | policy [--households N] [--policy FILE]\n".utf8))
     exit(64)
 }

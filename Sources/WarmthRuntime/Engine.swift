@@ -7,7 +7,7 @@ public struct RunRequest: Sendable {
     public var policy: PolicyFile
     public var campaign: Campaign
     /// The households in the run's unit scope, in a fixed order (by id).
-    public var households: [Household]
+    public var households: HouseholdTable
     /// `--set NAME=VALUE` overrides, as typed.
     public var overrides: [(String, String)]
     public var limits: SandboxLimits
@@ -18,7 +18,7 @@ public struct RunRequest: Sendable {
     /// Record which params the decisions read (for `warmth explain`).
     public var trackParams = false
 
-    public init(policy: PolicyFile, campaign: Campaign, households: [Household], overrides: [(String, String)] = [],
+    public init(policy: PolicyFile, campaign: Campaign, households: HouseholdTable, overrides: [(String, String)] = [],
                 limits: SandboxLimits = SandboxLimits(), stdlib: String = ModulePaths.defaultStdlib(),
                 workers: Int = Engine.defaultWorkers, keepGoing: Bool = false, maxErrors: Int = 100) {
         self.policy = policy
@@ -64,12 +64,15 @@ public enum Engine {
             var modules: [LoadedModule] = []
             var printed: [String] = []
             var paramsRead: [String] = []
+            var buildSeconds = 0.0
+            var decideSeconds = 0.0
+            var luaBytes = 0
         }
 
         // Shard 0 also keeps its sandbox for allocate: it runs on its own worker thread, so
         // the whole job for shard 0 (decide, then allocate) happens there.
         let results = try runOnWorkers(shards.count) { w -> ShardResult in
-            let evaluator = try ShardEvaluator(policy: request.policy, households: households[shards[w]], paths: paths, limits: request.limits)
+            let evaluator = try ShardEvaluator(policy: request.policy, table: households, range: shards[w], paths: paths, limits: request.limits)
             try evaluator.loadPolicy()
             var params = evaluator.declaredParams
             for (name, text) in request.overrides {
@@ -78,13 +81,17 @@ public enum Engine {
                 }
                 params[name] = try ParamValue.parse(text, like: current, name: name)
             }
+            let clock = ContinuousClock()
+            let t0 = clock.now
             try evaluator.buildHouseholds(referenceDate: request.campaign.referenceDate)
+            let t1 = clock.now
             let outcome = try evaluator.decideAll(params: params, campaign: request.campaign, keepGoing: request.keepGoing,
                                                   maxErrors: request.maxErrors, trackParams: request.trackParams)
             return ShardResult(payouts: outcome.payouts, errors: outcome.errors, name: evaluator.policyName, params: params,
                                caps: evaluator.caps, within: evaluator.within, hasAllocate: evaluator.hasAllocate,
                                modules: evaluator.sandbox.loaded, printed: evaluator.sandbox.printed,
-                               paramsRead: outcome.paramsRead)
+                               paramsRead: outcome.paramsRead, buildSeconds: (t1 - t0).secondsValue,
+                               decideSeconds: (clock.now - t1).secondsValue, luaBytes: evaluator.lua.peakBytes)
         }
 
         let first = results[0]
@@ -102,15 +109,17 @@ public enum Engine {
         if first.hasAllocate, !payouts.isEmpty {
             let planned = payouts
             payouts = try runOnWorkers(1) { _ in
-                let shard = try ShardEvaluator(policy: request.policy, households: households[0..<0], paths: paths, limits: request.limits)
+                let shard = try ShardEvaluator(policy: request.policy, table: households, range: 0..<0, paths: paths, limits: request.limits)
                 try shard.loadPolicy()
-                return try shard.allocate(planned, all: households, campaign: request.campaign)
+                return try shard.allocate(planned, campaign: request.campaign)
             }[0]
             try checkCaps(payouts, caps: caps, households: households)
         }
 
         var plan = Plan(policyName: first.name, policy: request.policy, households: households, payouts: payouts, errors: errors,
                         params: first.params, modules: first.modules, caps: caps, printed: results.flatMap(\.printed))
+        plan.timings = Plan.Timings(build: results.map(\.buildSeconds).max() ?? 0, decide: results.map(\.decideSeconds).max() ?? 0,
+                                    luaBytes: results.map(\.luaBytes).reduce(0, +), workers: results.count)
         plan.paramsRead = Array(NSOrderedSet(array: results.flatMap(\.paramsRead))) as? [String] ?? []
         return plan
     }
@@ -131,7 +140,7 @@ public enum Engine {
             guard !seen.contains(parent.path) else { throw RunFailure("\(parent.path): the `within` chain loops back on itself") }
             seen.insert(parent.path)
             let result = try runOnWorkers(1) { _ -> (Caps?, String?) in
-                let shard = try ShardEvaluator(policy: parent, households: [][...], paths: ModulePaths(stdlib: stdlib, unit: parent.folder), limits: limits)
+                let shard = try ShardEvaluator(policy: parent, table: HouseholdTable(), range: 0..<0, paths: ModulePaths(stdlib: stdlib, unit: parent.folder), limits: limits)
                 try shard.loadPolicy()
                 return (shard.caps, shard.within)
             }[0]
@@ -142,17 +151,17 @@ public enum Engine {
         return found
     }
 
-    static func checkCaps(_ payouts: [PlannedPayout], caps: [Caps], households: [Household]) throws {
+    static func checkCaps(_ payouts: [PlannedPayout], caps: [Caps], households: HouseholdTable) throws {
         guard !caps.isEmpty else { return }
         var perHousehold: [Int: Money] = [:]
         for p in payouts {
             perHousehold[p.household, default: .zero] += p.amount
             for c in caps {
                 if let limit = c.perCategory[p.category], p.amount > limit {
-                    throw RunFailure("\(p.rule): household \(households[p.household].maskedIDNumber) would get \(p.amount.yuanText) as \(p.category), over the cap of \(limit.yuanText) set by \(c.source)")
+                    throw RunFailure("\(p.rule): household \(households.maskedIDNumber(at: p.household)) would get \(p.amount.yuanText) as \(p.category), over the cap of \(limit.yuanText) set by \(c.source)")
                 }
                 if let limit = c.perHousehold, perHousehold[p.household]! > limit {
-                    throw RunFailure("\(p.rule): household \(households[p.household].maskedIDNumber) would get \(perHousehold[p.household]!.yuanText) in all, over the per-household cap of \(limit.yuanText) set by \(c.source)")
+                    throw RunFailure("\(p.rule): household \(households.maskedIDNumber(at: p.household)) would get \(perHousehold[p.household]!.yuanText) in all, over the per-household cap of \(limit.yuanText) set by \(c.source)")
                 }
             }
         }
@@ -186,4 +195,8 @@ final class ResultBox<T: Sendable>: @unchecked Sendable {
     var results: [Result<T, Error>?]
     let lock = NSLock()
     init(_ n: Int) { results = Array(repeating: nil, count: n) }
+}
+
+extension Duration {
+    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -54,7 +54,9 @@ extension Campaign: LuaReadOnlyObject {
 final class ShardEvaluator {
     let sandbox: Sandbox
     let policy: PolicyFile
-    let households: ArraySlice<Household>
+    /// All the run's households; this worker decides `range` of them.
+    let table: HouseholdTable
+    let range: Range<Int>
     var lua: LuaState { sandbox.lua }
     private(set) var policyTable: LuaReference!
     private(set) var householdArray: LuaReference!
@@ -64,9 +66,10 @@ final class ShardEvaluator {
     private(set) var within: String?
     private(set) var hasAllocate = false
 
-    init(policy: PolicyFile, households: ArraySlice<Household>, paths: ModulePaths, limits: SandboxLimits) throws {
+    init(policy: PolicyFile, table: HouseholdTable, range: Range<Int>, paths: ModulePaths, limits: SandboxLimits) throws {
         self.policy = policy
-        self.households = households
+        self.table = table
+        self.range = range
         sandbox = try Sandbox(paths: paths, limits: limits)
     }
 
@@ -122,44 +125,37 @@ final class ShardEvaluator {
         let meta = lua.newTable()
         lua.setField(meta, "__index", methods)
         let fields = HouseholdField.allCases.map(\.key)
-        var interned: [String: LuaReference] = [:]
-        func intern(_ s: String) -> LuaReference {
-            if let r = interned[s] { return r }
-            let r = lua.intern(s)
-            interned[s] = r
-            return r
-        }
-        let base = households.startIndex
-        householdArray = try lua.makeRecords(count: households.count, fields: fields, kind: "household", metatable: meta) { i, row in
-            let h = households[base + i]
-            row.set(HouseholdField.id.rawValue, h.id ?? Int64(base + i + 1))
-            row.set(HouseholdField.name.rawValue, h.name)
-            row.set(HouseholdField.unit.rawValue, intern(h.unitCode))
-            row.set(HouseholdField.members.rawValue, Int64(h.members))
-            row.set(HouseholdField.income.rawValue, h.incomePerCapita.fen)
-            row.set(HouseholdField.live.rawValue, h.isLive)
-            row.set(HouseholdField.fileStatus.rawValue, intern(h.fileStatus))
-            if let d = h.difficultyType { row.set(HouseholdField.difficulty.rawValue, intern(d)) }
-            if let m = h.mainCause { row.set(HouseholdField.mainCause.rawValue, intern(m)) }
-            if let d = h.identity { row.set(HouseholdField.identity.rawValue, intern(d)) }
-            let (age, sex) = ShardEvaluator.ageAndSex(h.idNumber, on: referenceDate)
+        // Every vocabulary string is pushed once and shared by all households.
+        let units = table.unitCodes.map { lua.intern($0) }
+        let statuses = Vocabulary.fileStatuses.map { lua.intern($0) }
+        let difficulties = Vocabulary.difficultyTypes.map { lua.intern($0) }
+        let mainCauses = Vocabulary.fileCauses.map { lua.intern($0) }
+        let identities = Vocabulary.identities.map { lua.intern($0) }
+        let sexes = [lua.intern("女"), lua.intern("男")]
+        let t = table
+        let lo = range.lowerBound
+        householdArray = try lua.makeRecords(count: range.count, fields: fields, kind: "household", metatable: meta) { k, row in
+            let i = lo + k
+            row.set(HouseholdField.id.rawValue, t.ids[i])
+            row.set(HouseholdField.name.rawValue, t.names[i])
+            row.set(HouseholdField.unit.rawValue, units[Int(t.units[i])])
+            row.set(HouseholdField.members.rawValue, Int64(t.members[i]))
+            row.set(HouseholdField.income.rawValue, t.income[i])
+            row.set(HouseholdField.live.rawValue, t.isLive(at: i))
+            row.set(HouseholdField.fileStatus.rawValue, statuses[Int(t.fileStatus[i])])
+            if t.difficulty[i] > 0 { row.set(HouseholdField.difficulty.rawValue, difficulties[Int(t.difficulty[i]) - 1]) }
+            if t.mainCause[i] > 0 { row.set(HouseholdField.mainCause.rawValue, mainCauses[Int(t.mainCause[i]) - 1]) }
+            if t.identity[i] > 0 { row.set(HouseholdField.identity.rawValue, identities[Int(t.identity[i]) - 1]) }
+            let (age, sex) = t.ageAndSex(at: i, on: referenceDate)
             row.set(HouseholdField.age.rawValue, Int64(age))
-            row.set(HouseholdField.sex.rawValue, intern(sex))
-            if let r = h.registeredOn { row.set(HouseholdField.registeredOn.rawValue, r.description) }
-            row.set(HouseholdField.categories.rawValue, h.categories.bits)
-            row.set(HouseholdField.causes.rawValue, h.causes.bits)
+            row.set(HouseholdField.sex.rawValue, sexes[sex == "男" ? 1 : 0])
+            let r = t.registeredOn[i]
+            if r != 0 {
+                row.set(HouseholdField.registeredOn.rawValue, Day(year: Int(r) / 10_000, month: Int(r) / 100 % 100, day: Int(r) % 100)?.description ?? "")
+            }
+            row.set(HouseholdField.categories.rawValue, t.categories[i])
+            row.set(HouseholdField.causes.rawValue, t.causes[i])
         }
-    }
-
-    /// Age in whole years on `day`, and 男/女, from an 18-digit ID number.
-    static func ageAndSex(_ id: String, on day: Day) -> (Int, String) {
-        let u = Array(id.utf8)
-        guard u.count == 18 else { return (0, "") }
-        func num(_ r: Range<Int>) -> Int { r.reduce(0) { $0 * 10 + Int(u[$1] &- 0x30) } }
-        let y = num(6..<10), m = num(10..<12), d = num(12..<14)
-        var age = day.year - y
-        if (day.month, day.day) < (m, d) { age -= 1 }
-        return (max(0, age), (u[16] &- 0x30) % 2 == 1 ? "男" : "女")
     }
 
     /// The host's driver loop: decides every household inside one protected call. It writes
@@ -263,7 +259,7 @@ final class ShardEvaluator {
             strings[s] = s
             return s
         }
-        let base = households.startIndex
+        let base = range.lowerBound
         try lua.withTable(outI) { indices in
             try lua.withTable(outP) { pays in
                 for k in 1...max(count, 1) where count > 0 {
@@ -286,10 +282,9 @@ final class ShardEvaluator {
                 try lua.withTable(errM) { em in
                     for k in 0..<ei.count {
                         guard case .integer(let i) = ei.item(k + 1) else { continue }
-                        let h = households[base + Int(i) - 1]
                         var message = ""
                         if case .string(let m) = em.item(k + 1) { message = m }
-                        errors.append(DecisionError(household: base + Int(i) - 1, maskedIDNumber: h.maskedIDNumber,
+                        errors.append(DecisionError(household: base + Int(i) - 1, maskedIDNumber: table.maskedIDNumber(at: base + Int(i) - 1),
                                                     error: LuaError(kind: .runtime, message: message)))
                     }
                 }
@@ -321,7 +316,7 @@ final class ShardEvaluator {
     func failure(_ error: LuaError, at index: Int) -> RunFailure {
         var text = error.description
         if index > 0 {
-            text += " (household \(households[households.startIndex + index - 1].maskedIDNumber))"
+            text += " (household \(table.maskedIDNumber(at: range.lowerBound + index - 1)))"
         }
         switch error.kind {
         case .limit(.instructionsPerCall):
@@ -339,9 +334,8 @@ final class ShardEvaluator {
 
     /// Check one returned payout raw, exactly as the host accepts it.
     func validate(_ p: borrowing LuaState.TableReader, household: Int, intern: (String) -> String) throws -> PlannedPayout {
-        let h = households[household]
         func bad(_ message: String) -> RunFailure {
-            RunFailure("\(policy.path): \(message) (household \(h.maskedIDNumber))")
+            RunFailure("\(policy.path): \(message) (household \(table.maskedIDNumber(at: household)))")
         }
         let amount: Int64
         switch p.field("amount") {
@@ -375,18 +369,19 @@ final class ShardEvaluator {
 
     /// Run the policy's allocate step over the whole plan, in this worker's sandbox.
     /// Amounts may only go down (to 0 to drop a payout).
-    func allocate(_ payouts: [PlannedPayout], all households: [Household], campaign: Campaign) throws -> [PlannedPayout] {
+    func allocate(_ payouts: [PlannedPayout], campaign: Campaign) throws -> [PlannedPayout] {
+        let t = table
         var entries: [LuaValue] = []
         entries.reserveCapacity(payouts.count)
         for p in payouts {
-            let h = households[p.household]
-            var t = LuaTable(fields: [
+            let i = p.household
+            var e = LuaTable(fields: [
                 "amount": .integer(p.amount.fen), "category": .string(p.category), "kind": .string(p.kind.rawValue),
-                "reason": .string(p.reason), "income": .integer(h.incomePerCapita.fen), "members": .integer(Int64(h.members)),
-                "unit": .string(h.unitCode), "cause_count": .integer(Int64(h.causes.count)),
+                "reason": .string(p.reason), "income": .integer(t.income[i]), "members": .integer(Int64(t.members[i])),
+                "unit": .string(t.unitCode(at: i)), "cause_count": .integer(Int64(t.causes[i].nonzeroBitCount)),
             ])
-            if let s = p.score { t["score"] = .integer(s) }
-            entries.append(.table(t))
+            if let s = p.score { e["score"] = .integer(s) }
+            entries.append(.table(e))
         }
         let plan = try lua.reference(.table(LuaTable(array: entries)))
         let allocateFn = lua.fieldReference(policyTable, "allocate")
@@ -409,12 +404,12 @@ final class ShardEvaluator {
                     switch e.field("amount") {
                     case .integer(let i) where i >= 0: return i
                     case let other:
-                        throw RunFailure("\(policy.path): allocate set an amount to \(ShardEvaluator.describe(other)) (household \(households[p.household].maskedIDNumber)); amounts are integer fen, not negative")
+                        throw RunFailure("\(policy.path): allocate set an amount to \(ShardEvaluator.describe(other)) (household \(table.maskedIDNumber(at: p.household))); amounts are integer fen, not negative")
                     }
                 }
                 guard let amount else { throw RunFailure("\(policy.path): allocate removed an entry from the plan; set its amount to 0 instead") }
                 guard amount <= p.amount.fen else {
-                    throw RunFailure("\(policy.path): allocate raised a payout from \(p.amount.yuanText) to \(Money(fen: amount).yuanText) (household \(households[p.household].maskedIDNumber)); allocate may only lower amounts")
+                    throw RunFailure("\(policy.path): allocate raised a payout from \(p.amount.yuanText) to \(Money(fen: amount).yuanText) (household \(table.maskedIDNumber(at: p.household))); allocate may only lower amounts")
                 }
                 if amount > 0 {
                     p.amount = Money(fen: amount)

@@ -114,7 +114,7 @@ public struct CategoryTotal: Sendable, Equatable {
 public struct Plan: Sendable {
     public var policyName: String
     public var policy: PolicyFile
-    public var households: [Household]
+    public var households: HouseholdTable
     public var payouts: [PlannedPayout]
     public var errors: [DecisionError]
     /// Params as the run used them (declared, then overridden by --set).
@@ -125,6 +125,18 @@ public struct Plan: Sendable {
     public var printed: [String]
     /// The params the decisions read, when the run tracked them (`warmth explain`).
     public var paramsRead: [String] = []
+    /// Where the time went, for benchmarks and `WARMTH_TIMING`.
+    public var timings = Timings()
+
+    public struct Timings: Sendable {
+        /// Seconds to build the households in Lua (the slowest worker).
+        public var build = 0.0
+        /// Seconds to decide every household (the slowest worker).
+        public var decide = 0.0
+        /// Peak bytes the workers' Lua states held, added up.
+        public var luaBytes = 0
+        public var workers = 0
+    }
 
     public var total: Money { payouts.reduce(.zero) { $0 + $1.amount } }
     public var eligible: Int { payouts.count }
@@ -152,22 +164,7 @@ public struct Plan: Sendable {
         }.joined(separator: ",") + "}"
     }
 
-    /// A digest of the household data the run read (FNV-1a over every field a script sees, in
-    /// order): rerunning on data with the same fingerprint gives identical payouts.
-    public var dataFingerprint: String { Plan.fingerprint(households) }
-
-    public static func fingerprint(_ households: [Household]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ s: String) {
-            for b in s.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-            hash = (hash ^ 0x1F) &* 0x0000_0100_0000_01b3
-        }
-        for h in households {
-            mix(String(h.id ?? 0)); mix(h.idNumber); mix(h.name); mix(h.unitCode); mix(String(h.members))
-            mix(String(h.incomePerCapita.fen)); mix(String(h.categories.bits)); mix(String(h.causes.bits))
-            mix(h.fileStatus); mix(h.difficultyType ?? ""); mix(h.mainCause ?? ""); mix(h.identity ?? "")
-            mix(h.registeredOn?.description ?? "")
-        }
-        return "fnv1a64:\(String(hash, radix: 16)):\(households.count)"
-    }
+    /// A digest of the household data the run read: rerunning on data with the same
+    /// fingerprint gives identical payouts.
+    public var dataFingerprint: String { households.fingerprint }
 }

@@ -282,3 +282,86 @@ extension Store {
                         phase: Campaign.Phase(rawValue: row[5]) ?? .preparation, budget: Money(fen: row[6]), funds: funds)
     }
 }
+
+// MARK: - Loading for a run
+
+extension Store {
+    /// The SQL that codes vocabulary columns as small integers inside SQLite, so a million rows
+    /// load without a million strings.
+    static func caseSQL(_ column: String, _ vocabulary: [String], base: Int) -> String {
+        "CASE \(column) " + vocabulary.enumerated().map { "WHEN '\($1)' THEN \($0 + base)" }.joined(separator: " ") + " ELSE 0 END"
+    }
+
+    static let tableSQL = """
+        SELECT id, id_number, name, unit_code, members, income_fen, categories, causes,
+               \(caseSQL("file_status", Vocabulary.fileStatuses, base: 0)),
+               \(caseSQL("difficulty_type", Vocabulary.difficultyTypes, base: 1)),
+               \(caseSQL("main_cause", Vocabulary.fileCauses, base: 1)),
+               \(caseSQL("identity", Vocabulary.identities, base: 1)),
+               COALESCE(CAST(replace(registered_on, '-', '') AS INTEGER), 0)
+        FROM households
+        """
+
+    /// Load the households of `units` (all when nil), by id, as a run reads them. A file store
+    /// is read by `shards` connections at once, one thread each.
+    public func householdTable(units: [String]? = nil, shards: Int = 2) throws -> HouseholdTable {
+        var clauses: [String] = []
+        let unitCodes = units ?? []
+        if let units {
+            clauses.append("unit_code IN (\(units.map { _ in "?" }.joined(separator: ",")))")
+        }
+        let (lo, hi) = try db.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM households")!
+            return ((row[0] as Int64?) ?? 0, (row[1] as Int64?) ?? -1)
+        }
+        guard hi >= lo else { return HouseholdTable() }
+        let n = path == ":memory:" ? 1 : max(1, min(shards, Int((hi - lo) / 50_000) + 1))
+        let step = (hi - lo + 1 + Int64(n) - 1) / Int64(n)
+        let ranges = (0..<n).map { k in (lo + Int64(k) * step, min(hi, lo + Int64(k + 1) * step - 1)) }
+        let sql = Store.tableSQL + " WHERE " + (clauses + ["id BETWEEN ? AND ?"]).joined(separator: " AND ") + " ORDER BY id"
+
+        @Sendable func read(_ db: Database, _ range: (Int64, Int64)) throws -> HouseholdTable {
+            var table = HouseholdTable()
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(unitCodes.map(\.databaseValue) + [range.0.databaseValue, range.1.databaseValue]))
+            while let row = try cursor.next() {
+                try row.withUnsafeData(atIndex: 1) { data in
+                    table.append(id: row[0], idNumber: data ?? Data(), name: row[2], unitCode: row[3], members: row[4],
+                                 income: row[5], categories: row[6], causes: row[7], fileStatus: UInt8(row[8] as Int),
+                                 difficulty: UInt8(row[9] as Int), mainCause: UInt8(row[10] as Int), identity: UInt8(row[11] as Int),
+                                 registeredOn: Int32(row[12] as Int))
+                }
+            }
+            return table
+        }
+
+        if n == 1 { return try db.read { try read($0, ranges[0]) } }
+        let path = self.path
+        let parts = ShardBox(n)
+        let group = DispatchGroup()
+        for k in 0..<n {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                parts.set(k, Result {
+                    var config = Configuration()
+                    config.readonly = true
+                    let queue = try DatabaseQueue(path: path, configuration: config)
+                    return try queue.read { try read($0, ranges[k]) }
+                })
+            }.start()
+        }
+        group.wait()
+        var table = try parts.get(0)
+        for k in 1..<n { table.append(contentsOf: try parts.get(k)) }
+        return table
+    }
+}
+
+/// Results of parallel reads.
+final class ShardBox: @unchecked Sendable {
+    private var results: [Result<HouseholdTable, Error>?]
+    private let lock = NSLock()
+    init(_ n: Int) { results = Array(repeating: nil, count: n) }
+    func set(_ k: Int, _ r: Result<HouseholdTable, Error>) { lock.lock(); results[k] = r; lock.unlock() }
+    func get(_ k: Int) throws -> HouseholdTable { try results[k]!.get() }
+}

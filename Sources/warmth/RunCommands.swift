@@ -28,7 +28,7 @@ struct RunContext {
     var store: Store
     var campaign: Campaign
     var unit: UnionUnit
-    var households: [Household]
+    var households: HouseholdTable
 
     init(store: Store, campaignName: String, unitName: String?) throws {
         self.store = store
@@ -39,7 +39,7 @@ struct RunContext {
         let unitKey = unitName ?? c.unitCode
         guard let u = try store.unit(named: unitKey) else { throw Failure("unknown unit '\(unitKey)': see 'warmth units list'") }
         unit = u
-        households = try store.households(units: try store.subtree(of: u.code))
+        households = try store.householdTable(units: try store.subtree(of: u.code))
     }
 }
 
@@ -93,9 +93,9 @@ struct Run: ParsableCommand {
 
         // 不重: a household already paid in this campaign, by any unit, is not paid again.
         let paid = try s.paidHouseholds(campaignID: context.campaign.id!)
-        let duplicates = plan.payouts.filter { paid.contains(context.households[$0.household].id!) }
+        let duplicates = plan.payouts.filter { paid.contains(context.households.ids[$0.household]) }
         if !duplicates.isEmpty {
-            plan.payouts.removeAll { paid.contains(context.households[$0.household].id!) }
+            plan.payouts.removeAll { paid.contains(context.households.ids[$0.household]) }
         }
 
         for line in plan.printed.prefix(50) { warn("print: \(line)") }
@@ -120,7 +120,7 @@ struct Run: ParsableCommand {
                 params: plan.paramsJSON, dataFingerprint: plan.dataFingerprint, householdsConsidered: plan.households.count,
                 total: plan.total, createdAt: Date())
             let payouts = plan.payouts.map { p in
-                Payout(householdID: context.households[p.household].id!, amount: p.amount, kind: p.kind, category: p.category,
+                Payout(householdID: context.households.ids[p.household], amount: p.amount, kind: p.kind, category: p.category,
                        reason: p.reason, rule: p.rule, goods: p.goods)
             }
             let runID = try s.commitRun(record, payouts: payouts)
@@ -154,7 +154,7 @@ struct Explain: ParsableCommand {
         guard let c = try s.campaign(named: campaign) else { throw Failure("no campaign named '\(campaign)': see 'warmth campaign list'") }
         let found = try (household.count == 18 ? s.household(idNumber: household) : Int64(household).flatMap { try s.household(id: $0) })
         guard let h = found else { throw Failure("no household '\(household.count == 18 ? IDNumber.mask(household) : household)' in the store") }
-        var request = RunRequest(policy: try PolicyFile(path: policy), campaign: c, households: [h],
+        var request = RunRequest(policy: try PolicyFile(path: policy), campaign: c, households: HouseholdTable([h]),
                                  overrides: try parseSettings(settings), limits: limitOptions.limits, workers: 1)
         request.trackParams = true
         let plan = try Engine.evaluate(request)
@@ -227,8 +227,8 @@ enum PlanCSV {
         let out = try CSVOutput(path: path)
         out.write(["序号", "姓名", "身份证号", "单位", "类别", "金额(元)", "金额(分)", "方式", "物品", "原因", "规则"])
         for (i, p) in plan.payouts.enumerated() {
-            let h = plan.households[p.household]
-            out.write([String(i + 1), h.name, h.maskedIDNumber, h.unitCode, p.category, p.amount.decimalText, String(p.amount.fen),
+            let t = plan.households
+            out.write([String(i + 1), t.names[p.household], t.maskedIDNumber(at: p.household), t.unitCode(at: p.household), p.category, p.amount.decimalText, String(p.amount.fen),
                        p.kind.chinese, p.goods ?? "", p.reason, p.rule])
         }
         out.close()

@@ -28,7 +28,12 @@ func policy(_ unit: String) throws -> PolicyFile {
 
 func evaluate(_ file: PolicyFile, households: [Household], overrides: [(String, String)] = [], workers: Int = 2,
               limits: SandboxLimits = SandboxLimits(), keepGoing: Bool = false) throws -> Plan {
-    try Engine.evaluate(RunRequest(policy: file, campaign: campaign, households: households, overrides: overrides,
+    try evaluate(file, table: HouseholdTable(households), overrides: overrides, workers: workers, limits: limits, keepGoing: keepGoing)
+}
+
+func evaluate(_ file: PolicyFile, table: HouseholdTable, overrides: [(String, String)] = [], workers: Int = 2,
+              limits: SandboxLimits = SandboxLimits(), keepGoing: Bool = false) throws -> Plan {
+    try Engine.evaluate(RunRequest(policy: file, campaign: campaign, households: table, overrides: overrides,
                                    limits: limits, stdlib: stdlib, workers: workers, keepGoing: keepGoing))
 }
 
@@ -271,7 +276,7 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
     }
 
     func payouts(_ plan: Plan) -> [Payout] {
-        plan.payouts.map { Payout(householdID: plan.households[$0.household].id!, amount: $0.amount, kind: $0.kind,
+        plan.payouts.map { Payout(householdID: plan.households.ids[$0.household], amount: $0.amount, kind: $0.kind,
                                   category: $0.category, reason: $0.reason, rule: $0.rule) }
     }
 
@@ -288,6 +293,7 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
         let bureauPlan = try evaluate(try policy("bureau"), households: all)
         let paid = try store.paidHouseholds(campaignID: c.id!)
         let overlap = bureauPlan.payouts.filter { paid.contains(all[$0.household].id!) }
+        #expect(bureauPlan.households == HouseholdTable(all))
         #expect(!overlap.isEmpty, "the fixture has households both policies pay")
         #expect(throws: StoreError.self) { _ = try store.commitRun(record(bureauPlan, c, unit: "S000"), payouts: payouts(bureauPlan)) }
         #expect(try store.ledger(campaignID: c.id!).count == cityPlan.eligible, "the refused run wrote nothing")
@@ -303,7 +309,8 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
         #expect(run.policySHA256.count == 64)
         #expect(run.modules.contains("warmth "))
         #expect(run.params.contains("\"frontline\":15000"))
-        #expect(run.dataFingerprint == Plan.fingerprint(try store.households()))
+        #expect(run.dataFingerprint == HouseholdTable(try store.households()).fingerprint)
+        #expect(run.dataFingerprint == (try store.householdTable()).fingerprint, "the fast loader reads the same data")
         #expect(try store.ledger(campaignID: c.id!).first?.payout.rule.hasSuffix("scripts/city/policy.lua") == true
                 || store.ledger(campaignID: c.id!).first?.payout.rule.contains("policy.lua") == true)
     }

@@ -149,3 +149,26 @@ func run(_ campaign: Campaign, unit: String, total: Money) -> RunRecord {
         #expect(try imported.households().map { var h = $0; h.id = nil; return h } == direct.households().map { var h = $0; h.id = nil; return h })
     }
 }
+
+@Suite struct HouseholdTableTests {
+    @Test("the run loader reads the same households as the record loader, from memory and from a file in parallel shards")
+    func fastLoaderAgrees() throws {
+        let folder = TempFolder()
+        let file = try Store(path: (folder.path as NSString).appendingPathComponent("t.sqlite"))
+        _ = try DemoCity(households: 60_000, seed: 5).write(to: file, replace: false)
+        let slow = HouseholdTable(try file.households())
+        let fast = try file.householdTable(shards: 2)
+        #expect(fast.count == 60_000)
+        #expect(fast == slow)
+        #expect(fast.fingerprint == slow.fingerprint)
+        let units = try file.subtree(of: "D02")
+        #expect(try file.householdTable(units: units) == HouseholdTable(try file.households(units: units)))
+        let memory = try Store.inMemory()
+        _ = try DemoCity(households: 300, seed: 5).write(to: memory, replace: false)
+        #expect(try memory.householdTable() == HouseholdTable(try memory.households()))
+        let one = try memory.householdTable()
+        var record = (try memory.households())[7]
+        (record.bankCard, record.phone, record.address, record.secondaryCauses) = (nil, nil, nil, [])
+        #expect(one.household(at: 7) == record, "everything a script sees, and nothing it does not (card, phone, address)")
+    }
+}
