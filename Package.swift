@@ -32,7 +32,9 @@ let package = Package(
         // Campaign, Household, Payout, Unit, Money. Knows nothing of Lua or SQLite.
         .target(name: "WarmthDomain"),
         // SQLite through GRDB: units, households, campaigns, the ledger. The only importer of GRDB.
-        .target(name: "WarmthStore", dependencies: ["WarmthDomain", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "WarmthStore", dependencies: [
+            "WarmthDomain", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        ]),
         // Files units keep: CSV import (UTF-8, GB18030), validation, the synthetic demo city.
         .target(name: "WarmthData", dependencies: [
             "WarmthDomain", "WarmthStore", .product(name: "CSV", package: "CSV.swift"),

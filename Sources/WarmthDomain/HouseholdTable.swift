@@ -55,9 +55,15 @@ public struct HouseholdTable: Sendable, Equatable {
                                 income: Int64, categories: Int64, causes: Int64, fileStatus: UInt8, difficulty: UInt8,
                                 mainCause: UInt8, identity: UInt8, registeredOn: Int32) {
         ids.append(id)
-        var bytes = Array(idNumber.prefix(18))
-        while bytes.count < 18 { bytes.append(0x30) }
-        idNumberBytes += bytes
+        var n = 0
+        for b in idNumber where n < 18 {
+            idNumberBytes.append(b)
+            n += 1
+        }
+        while n < 18 {
+            idNumberBytes.append(0x30)
+            n += 1
+        }
         names.append(name)
         if let u = unitIndex[unitCode] {
             units.append(u)
@@ -118,14 +124,17 @@ public struct HouseholdTable: Sendable, Equatable {
 
     public func fileStatusName(at i: Int) -> String { Vocabulary.fileStatuses[Int(fileStatus[i])] }
 
-    /// Age in whole years on `day`, and 男/女, from the ID number.
-    public func ageAndSex(at i: Int, on day: Day) -> (age: Int, sex: String) {
-        let base = i * 18
-        func num(_ r: Range<Int>) -> Int { r.reduce(0) { $0 * 10 + Int(idNumberBytes[base + $1] &- 0x30) } }
-        let y = num(6..<10), m = num(10..<12), d = num(12..<14)
-        var age = day.year - y
-        if (day.month, day.day) < (m, d) { age -= 1 }
-        return (max(0, age), (idNumberBytes[base + 16] &- 0x30) % 2 == 1 ? "男" : "女")
+    /// Age in whole years on `day`, and whether the ID number says male (an odd 17th digit).
+    public func ageAndSex(at i: Int, on day: Day) -> (age: Int, male: Bool) {
+        idNumberBytes.withUnsafeBufferPointer { b in
+            let base = i * 18
+            @inline(__always) func d(_ k: Int) -> Int { Int(b[base + k] &- 0x30) }
+            let y = d(6) * 1000 + d(7) * 100 + d(8) * 10 + d(9)
+            let md = (d(10) * 10 + d(11)) * 100 + d(12) * 10 + d(13)
+            var age = day.year - y
+            if day.month * 100 + day.day < md { age -= 1 }
+            return (max(0, age), d(16) % 2 == 1)
+        }
     }
 
     /// The household as the domain type (for one household: explain, tests).

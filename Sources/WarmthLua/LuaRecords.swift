@@ -32,6 +32,13 @@ extension LuaState {
             lua_rawset(L, -3)
         }
 
+        /// Set a field to a string given as UTF-8 bytes.
+        public func set(_ field: Int, utf8 bytes: UnsafeRawBufferPointer) {
+            lua_pushvalue(L, keyBase + Int32(field))
+            _ = lua_pushlstring(L, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+            lua_rawset(L, -3)
+        }
+
         /// Set a field to a string held in the state already (an interned vocabulary entry).
         public func set(_ field: Int, _ value: LuaReference) {
             lua_pushvalue(L, keyBase + Int32(field))

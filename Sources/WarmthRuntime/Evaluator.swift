@@ -146,12 +146,24 @@ final class ShardEvaluator {
             if t.difficulty[i] > 0 { row.set(HouseholdField.difficulty.rawValue, difficulties[Int(t.difficulty[i]) - 1]) }
             if t.mainCause[i] > 0 { row.set(HouseholdField.mainCause.rawValue, mainCauses[Int(t.mainCause[i]) - 1]) }
             if t.identity[i] > 0 { row.set(HouseholdField.identity.rawValue, identities[Int(t.identity[i]) - 1]) }
-            let (age, sex) = t.ageAndSex(at: i, on: referenceDate)
+            let (age, male) = t.ageAndSex(at: i, on: referenceDate)
             row.set(HouseholdField.age.rawValue, Int64(age))
-            row.set(HouseholdField.sex.rawValue, sexes[sex == "男" ? 1 : 0])
-            let r = t.registeredOn[i]
+            row.set(HouseholdField.sex.rawValue, sexes[male ? 1 : 0])
+            let r = Int(t.registeredOn[i])
             if r != 0 {
-                row.set(HouseholdField.registeredOn.rawValue, Day(year: Int(r) / 10_000, month: Int(r) / 100 % 100, day: Int(r) % 100)?.description ?? "")
+                // "YYYY-MM-DD" without formatting machinery: this runs once per household.
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { b in
+                    var v = r
+                    for k in stride(from: 9, through: 0, by: -1) {
+                        if k == 4 || k == 7 {
+                            b[k] = 0x2D
+                        } else {
+                            b[k] = UInt8(0x30 + v % 10)
+                            v /= 10
+                        }
+                    }
+                    row.set(HouseholdField.registeredOn.rawValue, utf8: UnsafeRawBufferPointer(b))
+                }
             }
             row.set(HouseholdField.categories.rawValue, t.categories[i])
             row.set(HouseholdField.causes.rawValue, t.causes[i])

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import WarmthDomain
 
 // MARK: - Units
@@ -320,16 +321,33 @@ extension Store {
         let ranges = (0..<n).map { k in (lo + Int64(k) * step, min(hi, lo + Int64(k + 1) * step - 1)) }
         let sql = Store.tableSQL + " WHERE " + (clauses + ["id BETWEEN ? AND ?"]).joined(separator: " AND ") + " ORDER BY id"
 
+        // Rows are stepped with SQLite's C API directly: GRDB prepares the statement and binds
+        // its arguments; reading a million rows through Row values would cost seconds.
         @Sendable func read(_ db: Database, _ range: (Int64, Int64)) throws -> HouseholdTable {
             var table = HouseholdTable()
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(unitCodes.map(\.databaseValue) + [range.0.databaseValue, range.1.databaseValue]))
-            while let row = try cursor.next() {
-                try row.withUnsafeData(atIndex: 1) { data in
-                    table.append(id: row[0], idNumber: data ?? Data(), name: row[2], unitCode: row[3], members: row[4],
-                                 income: row[5], categories: row[6], causes: row[7], fileStatus: UInt8(row[8] as Int),
-                                 difficulty: UInt8(row[9] as Int), mainCause: UInt8(row[10] as Int), identity: UInt8(row[11] as Int),
-                                 registeredOn: Int32(row[12] as Int))
+            let statement = try db.makeStatement(sql: sql)
+            try statement.setArguments(StatementArguments(unitCodes.map(\.databaseValue) + [range.0.databaseValue, range.1.databaseValue]))
+            let raw = statement.sqliteStatement
+            defer { sqlite3_reset(raw) }
+            func text(_ column: Int32) -> String {
+                guard let p = sqlite3_column_text(raw, column) else { return "" }
+                return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(raw, column))), as: UTF8.self)
+            }
+            while true {
+                let rc = sqlite3_step(raw)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw StoreError("reading households failed: \(String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))")
                 }
+                let idBytes = UnsafeBufferPointer(start: sqlite3_column_text(raw, 1), count: Int(sqlite3_column_bytes(raw, 1)))
+                table.append(id: sqlite3_column_int64(raw, 0), idNumber: idBytes, name: text(2), unitCode: text(3),
+                             members: Int(sqlite3_column_int64(raw, 4)), income: sqlite3_column_int64(raw, 5),
+                             categories: sqlite3_column_int64(raw, 6), causes: sqlite3_column_int64(raw, 7),
+                             fileStatus: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 8)),
+                             difficulty: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 9)),
+                             mainCause: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 10)),
+                             identity: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 11)),
+                             registeredOn: Int32(truncatingIfNeeded: sqlite3_column_int64(raw, 12)))
             }
             return table
         }
