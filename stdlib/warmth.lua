@@ -139,32 +139,34 @@ local kinds = { cash = true, goods = true, ticket = true }
 --- @param category string the category it is reported under (统计类别)
 --- @param reason string why, in words an officer reads
 --- @param opts table? kind = "cash" | "goods" | "ticket"; goods = "米、油"; rule = a name; score = integer for allocate
---- @return table payout
-function w.pay(amount, category, reason, opts)
-  w.check_amount(amount, "the payout amount", 2)
+--- @return table payout, which records the policy line that made it
+--- (w.pay is wrapped by the host so that it knows its caller's line even in `return w.pay(...)`;
+--- errors are raised 3 levels up: past this function and the host's wrapper.)
+w.pay = host.with_line(function(line, amount, category, reason, opts)
+  w.check_amount(amount, "the payout amount", 3)
   if type(category) ~= "string" or category == "" then
-    fail("w.pay needs a category (a string), not " .. describe(category), 2)
+    fail("w.pay needs a category (a string), not " .. describe(category), 3)
   end
   if reason ~= nil and type(reason) ~= "string" then
-    fail("w.pay's reason must be a string, not " .. describe(reason), 2)
+    fail("w.pay's reason must be a string, not " .. describe(reason), 3)
   end
   local kind, goods, rule, score = "cash", nil, nil, nil
   if opts ~= nil then
-    if type(opts) ~= "table" then fail("w.pay's fourth argument is a table of options, not " .. describe(opts), 2) end
+    if type(opts) ~= "table" then fail("w.pay's fourth argument is a table of options, not " .. describe(opts), 3) end
     kind = opts.kind or "cash"
-    if not kinds[kind] then fail("kind must be \"cash\", \"goods\" or \"ticket\", not " .. describe(kind), 2) end
+    if not kinds[kind] then fail("kind must be \"cash\", \"goods\" or \"ticket\", not " .. describe(kind), 3) end
     goods = opts.goods
-    if goods ~= nil and type(goods) ~= "string" then fail("goods must be a string such as \"米、油\"", 2) end
+    if goods ~= nil and type(goods) ~= "string" then fail("goods must be a string such as \"米、油\"", 3) end
     rule = opts.rule
-    if rule ~= nil and type(rule) ~= "string" then fail("rule must be a string", 2) end
+    if rule ~= nil and type(rule) ~= "string" then fail("rule must be a string", 3) end
     score = opts.score
-    if score ~= nil and math_type(score) ~= "integer" then fail("score must be an integer", 2) end
+    if score ~= nil and math_type(score) ~= "integer" then fail("score must be an integer", 3) end
   end
   return {
     amount = amount, category = category, reason = reason or category, kind = kind, goods = goods,
-    rule = rule, line = host.caller_line(2), score = score,
+    rule = rule, line = line, score = score,
   }
-end
+end)
 
 --- Declare a policy. Checked here, so a mistake is reported at the policy's own line.
 --- @param spec table name, params, decide, and optionally allocate, caps, within

@@ -333,13 +333,15 @@ int wl_openlibs(lua_State *L, int mask) {
 int wl_caller_line(lua_State *L) {
     lua_Integer level = luaL_optinteger(L, 1, 1);
     lua_Debug ar;
-    /* When the frame below was tail-called (`return w.pay(...)`), the caller's frame is gone
-     * and the line at `level` would be someone else's: report no line rather than a wrong one. */
-    if (level >= 1 && lua_getstack(L, (int)level - 1, &ar) && lua_getinfo(L, "t", &ar) && ar.istailcall) {
+    if (level < 1 || level > 100) level = 1;
+    /* Frame `level` is the function that called caller_line (1), or one above it. When it was
+     * tail-called (`return w.pay(...)`), the frame that called it is gone and the line above
+     * would be someone else's: report no line rather than a wrong one. */
+    if (lua_getstack(L, (int)level, &ar) && lua_getinfo(L, "t", &ar) && ar.istailcall) {
         lua_pushinteger(L, 0);
         return 1;
     }
-    if (level < 0 || level > 100 || !lua_getstack(L, (int)level, &ar) || !lua_getinfo(L, "l", &ar)) {
+    if (!lua_getstack(L, (int)level + 1, &ar) || !lua_getinfo(L, "l", &ar)) {
         lua_pushinteger(L, 0);
     } else {
         lua_pushinteger(L, ar.currentline > 0 ? ar.currentline : 0);
@@ -347,8 +349,42 @@ int wl_caller_line(lua_State *L) {
     return 1;
 }
 
+/* caller_where(level): "chunk:line:" of the Lua function `level` levels above the caller. */
+static int wl_caller_where(lua_State *L) {
+    lua_Integer level = luaL_optinteger(L, 1, 1);
+    if (level < 0 || level > 100) level = 1;
+    luaL_where(L, (int)level + 1);
+    return 1;
+}
+
+/* with_line(f) returns a C function that calls f(line, ...), where line is the current line of
+ * its caller. Being C, it keeps its caller's frame even when called as `return g(...)` (a tail
+ * call of a C function does not remove the calling frame), so the line is always known. */
+static int wl_with_line_call(lua_State *L) {
+    int n = lua_gettop(L);
+    lua_Debug ar;
+    lua_Integer line = 0;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar) && ar.currentline > 0) line = ar.currentline;
+    luaL_checkstack(L, 2, NULL);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);                 /* stack: f, args... */
+    lua_pushinteger(L, line);
+    lua_insert(L, 2);                 /* stack: f, line, args... */
+    lua_call(L, n + 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static int wl_with_line(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_settop(L, 1);
+    lua_pushcclosure(L, wl_with_line_call, 1);
+    return 1;
+}
+
 void wl_pushhelper(lua_State *L, const char *name) {
-    if (strcmp(name, "caller_line") == 0) lua_pushcfunction(L, wl_caller_line);
+    if (strcmp(name, "with_line") == 0) { lua_pushcfunction(L, wl_with_line); return; }
+    if (strcmp(name, "caller_where") == 0) lua_pushcfunction(L, wl_caller_where);
+    else if (strcmp(name, "caller_line") == 0) lua_pushcfunction(L, wl_caller_line);
     else lua_pushnil(L);
 }
 

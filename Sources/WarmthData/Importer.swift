@@ -335,3 +335,18 @@ public struct Importer: Sendable {
         return out
     }
 }
+
+/// Fixture datasets for policy tests: a households CSV, with the `units.csv` beside it,
+/// validated exactly as `warmth import` validates them, in a store that lives in memory.
+public enum Fixture {
+    public static func load(_ path: String) throws -> HouseholdTable {
+        let store = try Store.inMemory()
+        let importer = Importer(store: store, latestBirthYear: 9999)
+        let units = (URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("units.csv")).path
+        if FileManager.default.fileExists(atPath: units) {
+            _ = try importer.importUnits(file: units)
+        }
+        _ = try importer.importHouseholds(file: path)
+        return try store.householdTable()
+    }
+}

@@ -130,6 +130,22 @@ extension LuaState {
         wl_pop(L, 1)
     }
 
+    /// A Swift function as a Lua value held in the state (see `register(_:_:)` for the rules).
+    public func makeFunction(_ body: @escaping (LuaCall) throws -> [LuaValue]) -> LuaReference {
+        pushFunction(body)
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
+    /// A Swift function returning one value held in the state, as a Lua value held in the state.
+    public func makeFunction(returningReference body: @escaping (LuaCall) throws -> LuaReference?) -> LuaReference {
+        pushRawFunction { call in
+            guard let result = try body(call) else { return 0 }
+            call.state.pushRef(result.ref)
+            return 1
+        }
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
     /// A new empty table held in the state.
     public func newTable() -> LuaReference {
         lua_createtable(L, 0, 0)

@@ -120,6 +120,13 @@ final class ShardEvaluator {
 
     /// Build the read-only households this worker decides on.
     func buildHouseholds(referenceDate: Day) throws {
+        householdArray = try ShardEvaluator.makeHouseholds(in: sandbox, table: table, range: range, referenceDate: referenceDate)
+    }
+
+    /// Build read-only households in a sandbox: an array of `range.count` records with the
+    /// fields of `HouseholdField` and the methods of the warmth module (`h:is`, `h:has` …).
+    static func makeHouseholds(in sandbox: Sandbox, table: HouseholdTable, range: Range<Int>, referenceDate: Day) throws -> LuaReference {
+        let lua = sandbox.lua
         let w = try sandbox.rawModule("warmth")
         let methods = lua.fieldReference(w, "_household_methods")
         let meta = lua.newTable()
@@ -134,7 +141,7 @@ final class ShardEvaluator {
         let sexes = [lua.intern("女"), lua.intern("男")]
         let t = table
         let lo = range.lowerBound
-        householdArray = try lua.makeRecords(count: range.count, fields: fields, kind: "household", metatable: meta) { k, row in
+        return try lua.makeRecords(count: range.count, fields: fields, kind: "household", metatable: meta) { k, row in
             let i = lo + k
             row.set(HouseholdField.id.rawValue, t.ids[i])
             row.set(HouseholdField.name.rawValue, t.names[i])

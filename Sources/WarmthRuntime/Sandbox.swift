@@ -103,6 +103,8 @@ public final class Sandbox {
             Vocabulary.causes.enumerated().map { ($1, LuaValue.integer(1 << Int64($0))) })))
         let table = try lua.reference(.table(helpers))
         lua.setField(table, "caller_line", lua.helper("caller_line"))
+        lua.setField(table, "caller_where", lua.helper("caller_where"))
+        lua.setField(table, "with_line", lua.helper("with_line"))
         hostHelpers = table
 
         try lua.register("require", returningReference: { [unowned self] call in
@@ -166,8 +168,13 @@ public final class Sandbox {
         return module
     }
 
+    /// Give the stdlib modules one more host function (`host.NAME` in their code).
+    public func addHostFunction(_ name: String, returningReference body: @escaping (LuaCall) throws -> LuaReference?) {
+        lua.setField(hostHelpers, name, lua.makeFunction(returningReference: body))
+    }
+
     /// A stdlib module as its chunk returned it (the host reads its private fields).
-    func rawModule(_ name: String) throws -> LuaReference {
+    public func rawModule(_ name: String) throws -> LuaReference {
         _ = try require(name)
         return rawModules[name]!
     }

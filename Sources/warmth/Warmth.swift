@@ -17,7 +17,7 @@ struct Warmth: ParsableCommand {
         version: WarmthVersion.string,
         subcommands: [
             Version.self, Init.self, Import.self, Units.self, Households.self, CampaignCommand.self, DemoData.self,
-            Run.self, Explain.self, Check.self,
+            Run.self, Explain.self, TestCommand.self, Check.self,
         ]
     )
 

@@ -124,8 +124,9 @@ enum {
  * LUA_OK). Only the libraries in `mask` are opened: never luaL_openlibs. */
 int wl_openlibs(lua_State *L, int mask);
 
-/* A C function for the stdlib: caller_line(level) is the current line of the Lua function
- * `level` levels above the caller (1: the caller's caller), or 0. */
+/* C functions for the stdlib: caller_line(level) is the current line of the Lua function
+ * `level` levels above the one calling it (1: its caller), or 0 when unknown (a tail call);
+ * caller_where(level) is the same position as "chunk:line: ". */
 int wl_caller_line(lua_State *L);
 
 /* Push the C function `name` of the host's C helpers (caller_line), or nil. */

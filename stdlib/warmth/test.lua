@@ -1,0 +1,444 @@
+--- Warmth's test module: policy tests written in Lua, next to the policy, by the people who
+--- write the policy. The style is busted's (`describe`, `it`, `expect`), with what a union's
+--- policy needs: households built from the few fields a test cares about, decisions, whole
+--- fixture datasets with totals per category and unit, and expected failures.
+---
+---     local t = require "warmth.test"
+---     local w = require "warmth"
+---     local policy = require "policy"            -- the policy beside this test file
+---
+---     t.describe("市总工会 2026 送温暖", function()
+---       t.it("pays a registered needy household 600 yuan", function()
+---         local p = t.decide(policy, t.household { "在档困难职工", members = 3 })
+---         t.expect(p).to_pay(w.yuan(600))
+---         t.expect(p).to_be_in("特困职工家庭")
+---       end)
+---     end)
+---
+--- Run with `warmth test` (every `*_test.lua` under scripts/) or from `swift test`.
+local _, host = ...
+local w = require "warmth"
+
+local type, error, tostring, pairs, ipairs, select, setmetatable = type, error, tostring, pairs, ipairs, select, setmetatable
+local math_type, concat, sort, format = math.type, table.concat, table.sort, string.format
+
+local t = {}
+
+-- ---------------------------------------------------------------- registry of tests
+
+local tests = {}      -- { name = "describe › it", fn = function, line = n, skip = bool }
+local prefix = {}     -- the describe blocks we are inside
+
+local function full_name(name)
+  if #prefix == 0 then return name end
+  return concat(prefix, " › ") .. " › " .. name
+end
+
+--- Group tests under a title. Blocks nest.
+--- @param title string
+--- @param body function
+function t.describe(title, body)
+  if type(title) ~= "string" or type(body) ~= "function" then
+    error("describe takes a title and a function: describe(\"...\", function() ... end)", 2)
+  end
+  prefix[#prefix + 1] = title
+  body()
+  prefix[#prefix] = nil
+end
+
+--- Declare a test: a sentence saying what must hold, and the function that checks it.
+--- @param name string
+--- @param body function
+function t.it(name, body)
+  if type(name) ~= "string" or type(body) ~= "function" then
+    error("it takes a sentence and a function: it(\"pays ...\", function() ... end)", 2)
+  end
+  tests[#tests + 1] = { name = full_name(name), fn = body, line = host.caller_line(1) }
+end
+
+--- Declare a test that is not run yet (reported as skipped).
+function t.pending(name)
+  tests[#tests + 1] = { name = full_name(name), skip = true, line = host.caller_line(1) }
+end
+
+-- ---------------------------------------------------------------- describing values
+
+local current_household -- the household of the last decision, for failure messages
+
+--- "¥1,234.56", as the host prints amounts.
+local function money(fen)
+  if math_type(fen) ~= "integer" then return tostring(fen) end
+  local sign = fen < 0 and "-" or ""
+  fen = fen < 0 and -fen or fen
+  local whole = tostring(fen // 100):reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+  return format("%s¥%s.%02d", sign, whole, fen % 100)
+end
+t.money = money
+
+local function show(v)
+  if type(v) == "string" then return format("%q", v) end
+  if type(v) == "table" then
+    if v.amount ~= nil and v.category ~= nil then
+      return format("a payout of %s as %s (%s)", money(v.amount), v.category, v.kind or "cash")
+    end
+    return "a table"
+  end
+  return tostring(v)
+end
+
+local function about_household(h)
+  h = h or current_household
+  if h == nil then return "" end
+  local parts = {}
+  local cats = h:categories()
+  parts[#parts + 1] = #cats > 0 and concat(cats, "、") or "no category"
+  parts[#parts + 1] = "members " .. tostring(h.members)
+  parts[#parts + 1] = "income " .. money(h.income)
+  local causes = h:causes()
+  if #causes > 0 then parts[#parts + 1] = "causes " .. concat(causes, "、") end
+  if h.name and h.name ~= "测试户" then parts[#parts + 1] = h.name end
+  return " (household: " .. concat(parts, ", ") .. ")"
+end
+
+local function fail(message, level)
+  error(message .. about_household(), (level or 1) + 1)
+end
+
+-- ---------------------------------------------------------------- households and campaigns
+
+local household_keys = {
+  name = true, unit = true, members = true, income = true, live = true, file_status = true, difficulty = true,
+  main_cause = true, identity = true, age = true, sex = true, registered_on = true, causes = true, categories = true,
+  id = true,
+}
+local next_id = 0
+
+local function readonly(data, kind)
+  return setmetatable({}, {
+    __index = data,
+    __newindex = function(_, k) error("attempt to write field '" .. tostring(k) .. "' of a read-only " .. kind, 2) end,
+    __pairs = function() return next, data, nil end,
+    __metatable = kind,
+  })
+end
+
+--- Build a household from the fields a test cares about; the rest get sensible defaults
+--- (3 members, income ¥1,500.00 a month per person, a live 正式 file, age 45, 男).
+--- Categories are the list part: `household { "在档困难职工", "低保", members = 2, causes = {"因病"} }`.
+--- @param spec table
+--- @return table a read-only household, like the ones a run decides on
+function t.household(spec)
+  spec = spec or {}
+  if type(spec) ~= "table" then error("household takes a table", 2) end
+  for k in pairs(spec) do
+    if type(k) == "string" and not household_keys[k] then
+      error("household: unknown field " .. format("%q", k) .. " (known: name, unit, members, income, live, file_status, difficulty, main_cause, identity, age, sex, registered_on, categories, causes)", 2)
+    end
+  end
+  local cats = 0
+  local function add_category(name)
+    local bit = host.category_bit[name]
+    if bit == nil then
+      error("household: unknown category " .. format("%q", name) .. "; known: " .. concat(host.categories, "、"), 3)
+    end
+    cats = cats | bit
+  end
+  for _, c in ipairs(spec) do add_category(c) end
+  for _, c in ipairs(spec.categories or {}) do add_category(c) end
+  local causes = 0
+  for _, c in ipairs(spec.causes or {}) do
+    local bit = host.cause_bit[c]
+    if bit == nil then
+      error("household: unknown hardship cause " .. format("%q", c) .. "; known: " .. concat(host.causes, "、"), 2)
+    end
+    causes = causes | bit
+  end
+  local status = spec.file_status or "正式"
+  next_id = next_id + 1
+  local data = {
+    id = spec.id or next_id, name = spec.name or "测试户", unit = spec.unit or "TEST", members = spec.members or 3,
+    income = spec.income or w.yuan(1500), file_status = status,
+    live = spec.live == nil and (status == "正式" or status == "临时救助") or spec.live,
+    difficulty = spec.difficulty, main_cause = spec.main_cause, identity = spec.identity,
+    age = spec.age or 45, sex = spec.sex or "男", registered_on = spec.registered_on,
+    _categories = cats, _causes = causes,
+  }
+  setmetatable(data, { __index = w._household_methods })
+  return readonly(data, "household")
+end
+
+--- A campaign for tests: budget in fen, dates as strings.
+function t.campaign(spec)
+  spec = spec or {}
+  local data = {
+    name = spec.name or "测试活动", unit = spec.unit or "TEST", start = spec.start or "2025-12-20",
+    finish = spec.finish or "2026-02-10", reference_date = spec.reference_date or spec.start or "2025-12-20",
+    budget = spec.budget or w.yuan(1000000), phase = spec.phase or "准备", funds = spec.funds or {},
+  }
+  return readonly(data, "campaign")
+end
+
+local function params_of(policy, overrides)
+  local p = {}
+  for k, v in pairs(policy.params or {}) do p[k] = v end
+  for k, v in pairs(overrides or {}) do
+    if p[k] == nil then error("params: the policy has no param " .. format("%q", k), 3) end
+    p[k] = v
+  end
+  return readonly(p, "params")
+end
+
+local function check_policy(policy, level)
+  if type(policy) ~= "table" or type(policy.decide) ~= "function" then
+    error("expected a policy (what `require \"policy\"` returns), got " .. show(policy), level + 1)
+  end
+end
+
+--- Decide one household with a policy; params may override the policy's own.
+--- @return table|nil the payout, or nil
+function t.decide(policy, h, params, campaign)
+  check_policy(policy, 2)
+  current_household = h
+  return policy.decide(h, params_of(policy, params), campaign or t.campaign())
+end
+
+-- ---------------------------------------------------------------- expectations
+
+local Expectation = {}
+Expectation.__index = Expectation
+
+--- Start an expectation: `expect(value).to_pay(w.yuan(600))` (or with `:`; both work).
+function t.expect(value)
+  local state = setmetatable({ value = value }, Expectation)
+  local view
+  view = setmetatable({}, {
+    __index = function(_, name)
+      local method = Expectation[name]
+      if method == nil then error("expect(...) has no check " .. format("%q", tostring(name)), 2) end
+      -- A tail call, so that a failure is reported at the test's own line.
+      return function(first, ...)
+        if first == view then return method(state, ...) end
+        return method(state, first, ...)
+      end
+    end,
+  })
+  return view
+end
+
+local function payout(self, what)
+  local p = self.value
+  if p == nil then fail("expected " .. what .. ", but the household gets nothing (decide returned nil)", 3) end
+  if type(p) ~= "table" or p.amount == nil then fail("expected " .. what .. ", got " .. show(p), 3) end
+  return p
+end
+
+--- The decision pays exactly `amount` fen.
+function Expectation:to_pay(amount)
+  w.check_amount(amount, "the expected amount", 2)
+  local p = payout(self, "a payout of " .. money(amount))
+  if p.amount ~= amount then
+    fail("expected a payout of " .. money(amount) .. ", got " .. money(p.amount) .. " as " .. tostring(p.category), 2)
+  end
+  return self
+end
+
+--- The decision pays nothing (decide returned nil).
+function Expectation:to_pay_nothing()
+  if self.value ~= nil then fail("expected no payout, got " .. show(self.value), 2) end
+  return self
+end
+
+--- The payout is reported under `category`.
+function Expectation:to_be_in(category)
+  local p = payout(self, "a payout in " .. category)
+  if p.category ~= category then fail("expected the category " .. format("%q", category) .. ", got " .. format("%q", tostring(p.category)), 2) end
+  return self
+end
+
+--- The payout is of kind "cash", "goods" or "ticket".
+function Expectation:to_be_kind(kind)
+  local p = payout(self, "a " .. kind .. " payout")
+  if p.kind ~= kind then fail("expected kind " .. format("%q", kind) .. ", got " .. format("%q", tostring(p.kind)), 2) end
+  return self
+end
+
+--- The payout's reason matches a Lua pattern (plain text works too).
+function Expectation:to_give_reason(pattern)
+  local p = payout(self, "a payout with reason " .. pattern)
+  if type(p.reason) ~= "string" or not (p.reason:find(pattern, 1, true) or p.reason:find(pattern)) then
+    fail("expected a reason matching " .. format("%q", pattern) .. ", got " .. format("%q", tostring(p.reason)), 2)
+  end
+  return self
+end
+
+--- Plain equality, for any value.
+function Expectation:to_equal(expected)
+  if self.value ~= expected then fail("expected " .. show(expected) .. ", got " .. show(self.value), 2) end
+  return self
+end
+
+--- The value (a function) fails with a message matching `pattern` (plain text works too).
+function Expectation:to_fail(pattern)
+  if type(self.value) ~= "function" then fail("to_fail needs a function to call, got " .. show(self.value), 2) end
+  local ok, message = pcall(self.value)
+  if ok then fail("expected a failure" .. (pattern and (" matching " .. format("%q", pattern)) or "") .. ", but it succeeded", 2) end
+  message = type(message) == "string" and message or show(message)
+  if pattern and not (message:find(pattern, 1, true) or message:find(pattern)) then
+    fail("expected a failure matching " .. format("%q", pattern) .. ", got: " .. message, 2)
+  end
+  return self
+end
+
+-- ---------------------------------------------------------------- cases: a table of households
+
+--- A table of cases for one policy, read almost like YAML:
+---     t.cases(policy, "市总工会 2026 送温暖") {
+---       { "在档困难职工家庭 gets 600 yuan", t.household { "在档困难职工" }, pays = w.yuan(600), category = "特困职工家庭" },
+---       { "no category, no payout", t.household {}, pays = 0 },
+---     }
+--- `pays = 0` (or false) means no payout; `params = {...}` overrides params for that case.
+function t.cases(policy, title)
+  check_policy(policy, 2)
+  local where = host.caller_where(1)
+  local line = tonumber(where:match(":(%d+): $")) or 0
+  return function(list)
+    for i, case in ipairs(list) do
+      local name = case[1] or ("case " .. i)
+      local h = case[2]
+      local function check()
+        local p = t.decide(policy, h, case.params, case.campaign)
+        if case.pays == 0 or case.pays == false then
+          t.expect(p).to_pay_nothing()
+        else
+          if case.pays ~= nil then t.expect(p).to_pay(case.pays) end
+          if case.category ~= nil then t.expect(p).to_be_in(case.category) end
+          if case.kind ~= nil then t.expect(p).to_be_kind(case.kind) end
+          if case.reason ~= nil then t.expect(p).to_give_reason(case.reason) end
+        end
+      end
+      tests[#tests + 1] = {
+        name = full_name(title .. " › " .. name), line = line,
+        fn = function()
+          local ok, message = pcall(check)
+          if not ok then
+            -- Report at the cases table in the test file, naming the case, not inside this module.
+            message = type(message) == "string" and message:gsub("^[^\n]-:%d+: ", "", 1) or tostring(message)
+            error(where .. "case " .. i .. ": " .. message, 0)
+          end
+        end,
+      }
+    end
+  end
+end
+
+-- ---------------------------------------------------------------- datasets
+
+--- Read a fixture CSV beside the test (the same columns `warmth import households` takes) as a
+--- list of households. Rows are checked as an import checks them.
+function t.fixture(path)
+  return host.fixture(path)
+end
+
+--- Load a policy file by its path (for a parent's caps, or a policy in another folder).
+function t.policy(path)
+  return host.load_policy(path)
+end
+
+--- Run a policy over a list of households, as `warmth run` does (caps included), and return
+--- the plan: `total`, `count` (person-times), `by_category[c] = {count=, amount=}`,
+--- `by_unit[u] = {count=, amount=}`, `payouts` (each with its `household`), and `left(budget)`.
+function t.run(policy, households, params, campaign)
+  check_policy(policy, 2)
+  local p = params_of(policy, params)
+  local c = campaign or t.campaign()
+  local caps = {}
+  if policy.caps then caps[#caps + 1] = { caps = policy.caps, from = "the policy's own caps" } end
+  if policy.within then
+    local parent = host.load_policy(policy.within)
+    while parent do
+      if parent.caps then caps[#caps + 1] = { caps = parent.caps, from = policy.within } end
+      parent = parent.within and host.load_policy(parent.within) or nil
+    end
+  end
+  local plan = { total = 0, count = 0, by_category = {}, by_unit = {}, payouts = {} }
+  for _, h in ipairs(households) do
+    current_household = h
+    local pay = policy.decide(h, p, c)
+    if pay ~= nil then
+      w.check_amount(pay.amount, "the payout amount", 2)
+      for _, cap in ipairs(caps) do
+        local limit = cap.caps.categories and cap.caps.categories[pay.category]
+        if limit and pay.amount > limit then
+          fail(format("%s as %s is over the cap of %s set by %s", money(pay.amount), pay.category, money(limit), cap.from), 2)
+        end
+        if cap.caps.per_household and pay.amount > cap.caps.per_household then
+          fail(format("%s is over the per-household cap of %s set by %s", money(pay.amount), money(cap.caps.per_household), cap.from), 2)
+        end
+      end
+      plan.total = plan.total + pay.amount
+      plan.count = plan.count + 1
+      local bc = plan.by_category[pay.category] or { count = 0, amount = 0 }
+      bc.count, bc.amount = bc.count + 1, bc.amount + pay.amount
+      plan.by_category[pay.category] = bc
+      local bu = plan.by_unit[h.unit] or { count = 0, amount = 0 }
+      bu.count, bu.amount = bu.count + 1, bu.amount + pay.amount
+      plan.by_unit[h.unit] = bu
+      plan.payouts[#plan.payouts + 1] = { household = h, payout = pay }
+    end
+  end
+  current_household = nil
+  function plan.left(budget) return budget - plan.total end
+  return plan
+end
+
+--- Expect a plan's figures: `t.expect_totals(plan, { total = w.yuan(7500), count = 16,
+--- by_category = { ["特困职工家庭"] = { count = 7, amount = w.yuan(4200) } } })`.
+function t.expect_totals(plan, expected)
+  current_household = nil
+  if expected.total ~= nil and plan.total ~= expected.total then
+    error("expected a total of " .. money(expected.total) .. ", got " .. money(plan.total), 2)
+  end
+  if expected.count ~= nil and plan.count ~= expected.count then
+    error("expected " .. expected.count .. " person-times (人次), got " .. plan.count, 2)
+  end
+  for _, group in ipairs { "by_category", "by_unit" } do
+    for key, want in pairs(expected[group] or {}) do
+      local got = plan[group][key] or { count = 0, amount = 0 }
+      if want.count ~= nil and got.count ~= want.count then
+        error(format("%s: expected %d person-times (人次), got %d", key, want.count, got.count), 2)
+      end
+      if want.amount ~= nil and got.amount ~= want.amount then
+        error(format("%s: expected %s, got %s", key, money(want.amount), money(got.amount)), 2)
+      end
+    end
+    if expected[group] and expected.exactly then
+      for key, got in pairs(plan[group]) do
+        if expected[group][key] == nil then
+          error(format("%s: not expected, but %d person-times (人次) got %s", key, got.count, money(got.amount)), 2)
+        end
+      end
+    end
+  end
+end
+
+-- ---------------------------------------------------------------- for the runner
+
+--- How many tests the file declared (the runner calls this).
+function t._count() return #tests end
+
+--- The full name of test `i` (for --filter, before running it).
+function t._name(i) return tests[i] and tests[i].name end
+
+--- Run test `i`: returns name, status ("pass", "fail", "skip"), message, line.
+function t._run(i)
+  local test = tests[i]
+  current_household = nil
+  if test.skip then return test.name, "skip", "", test.line end
+  local ok, message = pcall(test.fn)
+  current_household = nil
+  if ok then return test.name, "pass", "", test.line end
+  if type(message) ~= "string" then message = "(error object is a " .. type(message) .. " value)" end
+  return test.name, "fail", message, test.line
+end
+
+return t
