@@ -75,7 +75,7 @@ static void wl_hook(lua_State *L, lua_Debug *ar) {
             int64_t now = (int64_t)lua_tointeger(L, -1);
             lua_pop(L, 1);
             if (now != c->progress_last) {
-                c->progress_last = now;
+                __atomic_store_n(&c->progress_last, now, __ATOMIC_RELAXED);
                 c->instr_call = WL_HOOK_EVERY;
             }
         }
@@ -412,3 +412,5 @@ void wl_reset_run(lua_State *L) {
 }
 
 void wl_interrupt(wl_context *ctx) { __atomic_store_n(&ctx->interrupt, 1, __ATOMIC_RELAXED); }
+
+int64_t wl_progress(wl_context *ctx) { return __atomic_load_n(&ctx->progress_last, __ATOMIC_RELAXED); }

@@ -592,6 +592,18 @@ public struct LuaCall {
     }
 }
 
+/// Reads, from another thread, how far a driver loop has come: the index it last wrote into
+/// its progress table, as the count hook saw it (every 1,000 instructions). Valid while the
+/// state lives.
+public struct LuaProgressProbe: @unchecked Sendable {
+    let context: UnsafeMutablePointer<wl_context>
+    public var index: Int64 { wl_progress(context) }
+}
+
+extension LuaState {
+    public var progressProbe: LuaProgressProbe { LuaProgressProbe(context: context) }
+}
+
 /// Stops a state's running script from another thread (the REPL's Ctrl-C, a watchdog).
 public struct LuaInterrupter: @unchecked Sendable {
     let context: UnsafeMutablePointer<wl_context>

@@ -17,6 +17,9 @@ public struct RunRequest: Sendable {
     public var maxErrors: Int
     /// Record which params the decisions read (for `warmth explain`).
     public var trackParams = false
+    /// Called about ten times a second from another thread while households are decided, with
+    /// (decided, total). For a progress bar.
+    public var progress: (@Sendable (Int, Int) -> Void)?
 
     public init(policy: PolicyFile, campaign: Campaign, households: HouseholdTable, overrides: [(String, String)] = [],
                 limits: SandboxLimits = SandboxLimits(), stdlib: String = ModulePaths.defaultStdlib(),
@@ -69,10 +72,16 @@ public enum Engine {
             var luaBytes = 0
         }
 
-        // Shard 0 also keeps its sandbox for allocate: it runs on its own worker thread, so
-        // the whole job for shard 0 (decide, then allocate) happens there.
+        let probes = ProbeBox(shards.count)
+        let monitor = request.progress.map { report in ProgressMonitor(probes: probes, shards: shards, report: report) }
+        defer { monitor?.stop() }
         let results = try runOnWorkers(shards.count) { w -> ShardResult in
             let evaluator = try ShardEvaluator(policy: request.policy, table: households, range: shards[w], paths: paths, limits: request.limits)
+            probes.set(w, evaluator.lua.progressProbe)
+            defer {
+                probes.set(w, nil)
+                withExtendedLifetime(evaluator) {}
+            }
             try evaluator.loadPolicy()
             var params = evaluator.declaredParams
             for (name, text) in request.overrides {
@@ -199,4 +208,60 @@ final class ResultBox<T: Sendable>: @unchecked Sendable {
 
 extension Duration {
     var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// The workers' progress probes, for the monitor thread.
+final class ProbeBox: @unchecked Sendable {
+    private var probes: [LuaProgressProbe?]
+    private var finished: [Bool]
+    private let lock = NSLock()
+    init(_ n: Int) {
+        probes = Array(repeating: nil, count: n)
+        finished = Array(repeating: false, count: n)
+    }
+    func set(_ k: Int, _ p: LuaProgressProbe?) {
+        lock.lock()
+        probes[k] = p
+        if p == nil { finished[k] = true }
+        lock.unlock()
+    }
+    /// Households decided so far in shard k (its probe is read under the lock, so the state
+    /// cannot close while it is read).
+    func decided(_ k: Int, size: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        if finished[k] { return size }
+        guard let p = probes[k] else { return 0 }
+        return max(0, min(size, Int(p.index)))
+    }
+}
+
+/// Reports progress about ten times a second until stopped.
+final class ProgressMonitor: @unchecked Sendable {
+    private let thread: Thread
+
+    init(probes: ProbeBox, shards: [Range<Int>], report: @escaping @Sendable (Int, Int) -> Void) {
+        let total = shards.reduce(0) { $0 + $1.count }
+        let box = StopBox()
+        thread = Thread {
+            while !box.isStopped {
+                let done = shards.indices.reduce(0) { $0 + probes.decided($1, size: shards[$1].count) }
+                report(done, total)
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        self.box = box
+        thread.start()
+    }
+
+    private let box: StopBox
+
+    func stop() { box.stop() }
+}
+
+final class StopBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    func stop() { lock.lock(); stopped = true; lock.unlock() }
 }

@@ -88,7 +88,11 @@ struct Run: ParsableCommand {
                                  overrides: try parseSettings(settings), limits: limitOptions.limits,
                                  workers: limitOptions.workers, keepGoing: keepGoing, maxErrors: maxErrors)
         request.stdlib = ModulePaths.defaultStdlib()
+        if isatty(STDERR_FILENO) != 0, context.households.count >= 20_000 {
+            request.progress = ProgressBar.draw
+        }
         var plan = try Engine.evaluate(request)
+        if request.progress != nil { ProgressBar.clear() }
         let evaluated = clock.now
 
         // 不重: a household already paid in this campaign, by any unit, is not paid again.
@@ -99,8 +103,9 @@ struct Run: ParsableCommand {
         }
 
         for line in plan.printed.prefix(50) { warn("print: \(line)") }
+        let committed = try s.ledger(campaignID: context.campaign.id!).reduce(Money.zero) { $0 + $1.payout.amount }
         let report = SummaryReport(plan: plan, campaign: context.campaign, unit: context.unit, lang: store.lang,
-                                   duplicates: duplicates.count)
+                                   duplicates: duplicates.count, committed: committed)
         print(report.text, terminator: "")
 
         if !plan.errors.isEmpty {
@@ -192,6 +197,8 @@ struct SummaryReport {
     var unit: UnionUnit
     var lang: Language
     var duplicates: Int
+    /// What the ledger already holds for this campaign, from earlier runs.
+    var committed: Money = .zero
 
     var text: String {
         let l = lang
@@ -207,12 +214,13 @@ struct SummaryReport {
             out += pad(r.category, width) + padLeft("\(r.personTimes)", 8) + padLeft(r.amount.yuanText, 18) + padLeft(r.amount.wanText, 14) + "\n"
         }
         out += pad(l.say("合计", "Total"), width) + padLeft("\(plan.eligible)", 8) + padLeft(plan.total.yuanText, 18) + padLeft(plan.total.wanText, 14) + "\n"
-        let left = campaign.budget - plan.total
+        let left = campaign.budget - committed - plan.total
+        let already = committed.fen > 0 ? l.say(", 已入账 \(committed.yuanText)", ", \(committed.yuanText) already committed") : ""
         if left.fen >= 0 {
-            out += l.say("预算 \(campaign.budget.yuanText), 结余 \(left.yuanText)\n", "Budget \(campaign.budget.yuanText), \(left.yuanText) left\n")
+            out += l.say("预算 \(campaign.budget.yuanText)\(already), 结余 \(left.yuanText)\n", "Budget \(campaign.budget.yuanText)\(already), \(left.yuanText) left\n")
         } else {
-            out += l.say("预算 \(campaign.budget.yuanText), 超支 \(Money(fen: -left.fen).yuanText)\n",
-                         "Budget \(campaign.budget.yuanText), over by \(Money(fen: -left.fen).yuanText)\n")
+            out += l.say("预算 \(campaign.budget.yuanText)\(already), 超支 \(Money(fen: -left.fen).yuanText)\n",
+                         "Budget \(campaign.budget.yuanText)\(already), over by \(Money(fen: -left.fen).yuanText)\n")
         }
         if duplicates > 0 {
             out += l.say("已在本活动中发放过, 不重复发放 (不重): \(duplicates) 户\n", "Already paid in this campaign, not paid again: \(duplicates) households\n")
@@ -232,5 +240,20 @@ enum PlanCSV {
                        p.kind.chinese, p.goods ?? "", p.reason, p.rule])
         }
         out.close()
+    }
+}
+
+/// A progress bar on standard error, for long runs on a terminal.
+enum ProgressBar {
+    @Sendable static func draw(_ done: Int, _ total: Int) {
+        guard total > 0 else { return }
+        let width = 30
+        let filled = done * width / total
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(bar) \(done * 100 / total)%  \(done)/\(total)".utf8))
+    }
+
+    static func clear() {
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

@@ -42,4 +42,29 @@ t.describe("the fixture dataset", function()
       },
     })
   end)
+
+  -- By unit, worked out by hand from scripts/fixtures/households.csv (row numbers as in EXPECTED.md):
+  --   S110 #1 600 (在档) + #2 600 (在档) + #6 200 (一线) + #8 300 (返乡, also 一线)   = 1700, 4 人次
+  --   S230 #3 600 (在档, also 困难企业) + #5 300 (困难企业) + #7 300 (返乡)          = 1200, 3 人次
+  --   S220 #4 600 (在档) + #9 300 + #10 400 + #11 500 + #12 500 + #13 500 (社区核实) = 2800, 6 人次
+  --   S210 #19 600 (在档, 临时救助); #14–#18 are in no category the city pays       =  600, 1 人次
+  --   S240 #29 600 (在档); #23 #25 #27 nothing                                      =  600, 1 人次
+  --   S130 #32 600 (在档); #33 劳动模范 nothing                                     =  600, 1 人次
+  --   S120 #20 (脱困) #22 #24 #26 #28: nothing                                       =    0, 0 人次
+  --   4 + 3 + 6 + 1 + 1 + 1 = 16 人次; 1700 + 1200 + 2800 + 600 + 600 + 600 = 7500 yuan.
+  t.it("pays each unit's households as worked out by hand, 2,800 yuan of it to 6 households of S220", function()
+    local plan = t.run(policy, t.fixture("../fixtures/households.csv"))
+    t.expect_totals(plan, {
+      total = yuan(7500), count = 16, exactly = true,
+      by_unit = {
+        S110 = { count = 4, amount = yuan(1700) },
+        S230 = { count = 3, amount = yuan(1200) },
+        S220 = { count = 6, amount = yuan(2800) },
+        S210 = { count = 1, amount = yuan(600) },
+        S240 = { count = 1, amount = yuan(600) },
+        S130 = { count = 1, amount = yuan(600) },
+        S120 = { count = 0, amount = 0 },
+      },
+    })
+  end)
 end)

@@ -138,6 +138,7 @@ void wl_set_instruction_limits(lua_State *L, int64_t per_call, int64_t per_run);
 void wl_set_deadline_after(lua_State *L, int64_t nanoseconds); /* 0 clears it */
 void wl_reset_run(lua_State *L);  /* zero the run counters and clear a trip */
 void wl_interrupt(wl_context *ctx); /* async-signal and thread safe */
+int64_t wl_progress(wl_context *ctx); /* progress_last, read from any thread */
 int64_t wl_monotonic_ns(void);
 
 #endif
