@@ -221,7 +221,7 @@ void wl_pushswift(lua_State *L, int64_t id) {
 static int wl_ro_newindex(lua_State *L) {
     const char *kind = "object";
     if (lua_getmetatable(L, 1)) {
-        lua_pushliteral(L, "__name");
+        lua_pushliteral(L, "__metatable");
         if (lua_rawget(L, -2) == LUA_TSTRING) kind = lua_tostring(L, -1);
     }
     if (lua_type(L, 2) == LUA_TSTRING)
@@ -267,9 +267,11 @@ static int wl_ro_len(lua_State *L) {
 }
 
 void wl_readonly(lua_State *L, const char *kind) {
-    /* stack: data */
+    /* stack: data. Four metatable fields fit the smallest hash part (a record such as a
+     * household pays for this once per household); __len only when there is an array part. */
+    int has_array = lua_rawlen(L, -1) > 0;
     lua_createtable(L, 0, 0);           /* data, proxy */
-    lua_createtable(L, 0, 6);           /* data, proxy, mt */
+    lua_createtable(L, 0, has_array ? 5 : 4); /* data, proxy, mt */
     lua_pushliteral(L, "__index");
     lua_pushvalue(L, -4);
     lua_rawset(L, -3);
@@ -279,12 +281,11 @@ void wl_readonly(lua_State *L, const char *kind) {
     lua_pushliteral(L, "__pairs");
     lua_pushcfunction(L, wl_ro_pairs);
     lua_rawset(L, -3);
-    lua_pushliteral(L, "__len");
-    lua_pushcfunction(L, wl_ro_len);
-    lua_rawset(L, -3);
-    lua_pushliteral(L, "__name");
-    lua_pushstring(L, kind);
-    lua_rawset(L, -3);
+    if (has_array) {
+        lua_pushliteral(L, "__len");
+        lua_pushcfunction(L, wl_ro_len);
+        lua_rawset(L, -3);
+    }
     lua_pushliteral(L, "__metatable"); /* getmetatable(proxy) gives the kind, setmetatable fails */
     lua_pushstring(L, kind);
     lua_rawset(L, -3);

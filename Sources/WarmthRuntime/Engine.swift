@@ -129,7 +129,8 @@ public enum Engine {
                         params: first.params, modules: first.modules, caps: caps, printed: results.flatMap(\.printed))
         plan.timings = Plan.Timings(build: results.map(\.buildSeconds).max() ?? 0, decide: results.map(\.decideSeconds).max() ?? 0,
                                     luaBytes: results.map(\.luaBytes).reduce(0, +), workers: results.count)
-        plan.paramsRead = Array(NSOrderedSet(array: results.flatMap(\.paramsRead))) as? [String] ?? []
+        var seen = Set<String>()
+        plan.paramsRead = results.flatMap(\.paramsRead).filter { seen.insert($0).inserted }
         return plan
     }
 

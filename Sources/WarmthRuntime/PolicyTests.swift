@@ -167,7 +167,8 @@ public enum PolicyTestReport {
             }
             return o
         }
-        let files = Array(NSOrderedSet(array: results.map(\.file))) as? [String] ?? []
+        var seen = Set<String>()
+        let files = results.map(\.file).filter { seen.insert($0).inserted }
         let failures = results.filter { $0.status == .fail }.count
         let skipped = results.filter { $0.status == .skip }.count
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -137,28 +137,16 @@ let samplePolicy = """
             t.pending("three")
             """)
         let xml = PolicyTestReport.junit(results)
-        final class Counter: NSObject, XMLParserDelegate {
-            var cases = 0, failures = 0, skipped = 0
-            var suiteAttributes: [String: String] = [:]
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                        attributes: [String: String]) {
-                switch name {
-                case "testcase": cases += 1
-                case "failure": failures += 1
-                case "skipped": skipped += 1
-                case "testsuites": suiteAttributes = attributes
-                default: break
-                }
-            }
-        }
-        let parser = XMLParser(data: Data(xml.utf8))
-        let counter = Counter()
-        parser.delegate = counter
-        let parsed = parser.parse()
-        #expect(parsed, "the XML parses")
-        #expect((counter.cases, counter.failures, counter.skipped) == (3, 1, 1))
-        #expect(counter.suiteAttributes["tests"] == "3")
-        #expect(counter.suiteAttributes["failures"] == "1")
+        // XMLDocument parses the whole text (and throws on anything malformed).
+        let document = try XMLDocument(data: Data(xml.utf8))
+        #expect(try document.nodes(forXPath: "//testcase").count == 3, "\(xml)")
+        #expect(try document.nodes(forXPath: "//testcase/failure").count == 1)
+        #expect(try document.nodes(forXPath: "//testcase/skipped").count == 1)
+        let root = try #require(document.rootElement())
+        #expect(root.attribute(forName: "tests")?.stringValue == "3")
+        #expect(root.attribute(forName: "failures")?.stringValue == "1")
+        let names = try document.nodes(forXPath: "//testcase/@name").compactMap(\.stringValue)
+        #expect(names.contains("one <&>"), "names survive escaping: \(names)")
     }
 }
 
