@@ -171,7 +171,7 @@ public enum Engine {
                     throw RunFailure("\(p.rule): household \(households.maskedIDNumber(at: p.household)) would get \(p.amount.yuanText) as \(p.category), over the cap of \(limit.yuanText) set by \(c.source)")
                 }
                 if let limit = c.perHousehold, perHousehold[p.household]! > limit {
-                    throw RunFailure("\(p.rule): household \(households.maskedIDNumber(at: p.household)) would get \(perHousehold[p.household]!.yuanText) in all, over the per-household cap of \(limit.yuanText) set by \(c.source)")
+                    throw RunFailure("\(p.rule): household \(households.maskedIDNumber(at: p.household)) would get \(perHousehold[p.household]!.yuanText) in all, over the cap of \(limit.yuanText) per household set by \(c.source)")
                 }
             }
         }

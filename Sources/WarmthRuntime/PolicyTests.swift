@@ -65,12 +65,17 @@ public enum PolicyTestRunner {
                 throw SandboxError("expected a path to a \(suffix) file")
             }
             let candidates = path.hasPrefix("/") ? [path] : [(folder as NSString).appendingPathComponent(path), path]
+            var outside = false
             for c in candidates {
                 let full = URL(fileURLWithPath: c).standardizedFileURL.path
                 guard full.hasPrefix(root + "/") || full == root else {
-                    throw SandboxError("'\(path)' is outside the working folder: tests read only the project's own files")
+                    outside = true
+                    continue
                 }
                 if FileManager.default.fileExists(atPath: full) { return full }
+            }
+            if outside, candidates.count == 1 || path.hasPrefix("/") {
+                throw SandboxError("'\(path)' is outside the working folder: tests read only the project's own files")
             }
             throw SandboxError("no file '\(path)' beside \(display) or in the working folder")
         }

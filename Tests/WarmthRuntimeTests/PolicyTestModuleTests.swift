@@ -83,6 +83,29 @@ let samplePolicy = """
         #expect(results.allSatisfy { $0.message.contains("undefined global") })
     }
 
+    @Test("expectations chain with . and with :, and households refuse fields that are not what they say")
+    func chainingAndHouseholdChecks() {
+        let results = runTestFile("""
+            local t = require "warmth.test"
+            local w = require "warmth"
+            local policy = require "policy"
+            t.it("dot chain", function()
+              t.expect(t.decide(policy, t.household { "在档困难职工" })).to_pay(w.yuan(600)).to_be_in("特困职工家庭")
+            end)
+            t.it("colon chain", function()
+              t.expect(t.decide(policy, t.household { "在档困难职工" })):to_pay(w.yuan(600)):to_be_kind("cash")
+            end)
+            t.it("float income", function() t.household { income = 1199.99 } end)
+            t.it("unknown status", function() t.household { file_status = "作废" } end)
+            t.it("closed file is not live", function() t.expect(t.household { file_status = "注销" }.live).to_equal(false) end)
+            t.it("unknown totals key", function() t.expect_totals({ total = 0, count = 0, by_category = {}, by_unit = {} }, { totl = 0 }) end)
+            """, policy: samplePolicy)
+        #expect(results.map(\.status) == [.pass, .pass, .fail, .fail, .pass, .fail])
+        #expect(results[2].message.contains("income is fen per person per month"))
+        #expect(results[3].message.contains("unknown file_status"))
+        #expect(results[5].message.contains("unknown key \"totl\""))
+    }
+
     @Test("--filter runs only the matching tests")
     func filter() {
         let results = runTestFile("""

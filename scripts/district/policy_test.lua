@@ -268,7 +268,7 @@ t.describe("the city's caps (within scripts/city/policy.lua)", function()
 
   t.it("refuses a leaders' visit one fen over 2000 yuan, the city's per-household cap", function()
     t.expect(function() t.run(policy, households, { leader_visit = yuan("2000.01") }) end)
-      .to_fail("over the per-household cap of ¥2,000.00")
+      .to_fail("over the cap of ¥2,000.00 per household")
   end)
 
   t.it("does not mind a raised leaders' visit standard when there is no visit", function()

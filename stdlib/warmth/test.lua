@@ -96,8 +96,16 @@ local function about_household(h)
   parts[#parts + 1] = "income " .. money(h.income)
   local causes = h:causes()
   if #causes > 0 then parts[#parts + 1] = "causes " .. concat(causes, "、") end
+  if not h.live then parts[#parts + 1] = "file " .. tostring(h.file_status) .. " (not live)" end
   if h.name and h.name ~= "测试户" then parts[#parts + 1] = h.name end
   return " (household: " .. concat(parts, ", ") .. ")"
+end
+
+--- Does `text` contain `pattern`, as plain text or (if that fails) as a Lua pattern?
+local function matches(text, pattern)
+  if text:find(pattern, 1, true) then return true end
+  local ok, found = pcall(string.find, text, pattern)
+  return ok and found ~= nil
 end
 
 local function fail(message, level)
@@ -154,13 +162,26 @@ function t.household(spec)
     causes = causes | bit
   end
   local status = spec.file_status or "正式"
+  local statuses = { ["正式"] = true, ["临时救助"] = true, ["注销"] = true, ["脱困"] = true }
+  if not statuses[status] then
+    error("household: unknown file_status " .. format("%q", tostring(status)) .. " (正式, 临时救助, 注销 or 脱困)", 2)
+  end
+  if spec.income ~= nil and (math_type(spec.income) ~= "integer" or spec.income < 0) then
+    error("household: income is fen per person per month, an integer (w.yuan(1200)), not " .. show(spec.income), 2)
+  end
+  if spec.members ~= nil and (math_type(spec.members) ~= "integer" or spec.members < 1 or spec.members > 20) then
+    error("household: members is a whole number from 1 to 20, not " .. show(spec.members), 2)
+  end
+  local live = spec.live
+  if live == nil then live = status == "正式" or status == "临时救助" end
+  local sex = spec.sex
+  if sex == nil then sex = (cats & host.category_bit["单亲女职工"] ~= 0) and "女" or "男" end
   next_id = next_id + 1
   local data = {
     id = spec.id or next_id, name = spec.name or "测试户", unit = spec.unit or "TEST", members = spec.members or 3,
-    income = spec.income or w.yuan(1500), file_status = status,
-    live = spec.live == nil and (status == "正式" or status == "临时救助") or spec.live,
+    income = spec.income or w.yuan(1500), file_status = status, live = live,
     difficulty = spec.difficulty, main_cause = spec.main_cause, identity = spec.identity,
-    age = spec.age or 45, sex = spec.sex or "男", registered_on = spec.registered_on,
+    age = spec.age or 45, sex = sex, registered_on = spec.registered_on,
     _categories = cats, _causes = causes,
   }
   setmetatable(data, { __index = w._household_methods })
@@ -211,6 +232,7 @@ Expectation.__index = Expectation
 function t.expect(value)
   local state = setmetatable({ value = value }, Expectation)
   local view
+  -- Checks return `state.view`, so `.` and `:` chains both work.
   view = setmetatable({}, {
     __index = function(_, name)
       local method = Expectation[name]
@@ -222,6 +244,7 @@ function t.expect(value)
       end
     end,
   })
+  state.view = view
   return view
 end
 
@@ -239,42 +262,42 @@ function Expectation:to_pay(amount)
   if p.amount ~= amount then
     fail("expected a payout of " .. money(amount) .. ", got " .. money(p.amount) .. " as " .. tostring(p.category), 2)
   end
-  return self
+  return self.view
 end
 
 --- The decision pays nothing (decide returned nil).
 function Expectation:to_pay_nothing()
   if self.value ~= nil then fail("expected no payout, got " .. show(self.value), 2) end
-  return self
+  return self.view
 end
 
 --- The payout is reported under `category`.
 function Expectation:to_be_in(category)
   local p = payout(self, "a payout in " .. category)
   if p.category ~= category then fail("expected the category " .. format("%q", category) .. ", got " .. format("%q", tostring(p.category)), 2) end
-  return self
+  return self.view
 end
 
 --- The payout is of kind "cash", "goods" or "ticket".
 function Expectation:to_be_kind(kind)
   local p = payout(self, "a " .. kind .. " payout")
   if p.kind ~= kind then fail("expected kind " .. format("%q", kind) .. ", got " .. format("%q", tostring(p.kind)), 2) end
-  return self
+  return self.view
 end
 
 --- The payout's reason matches a Lua pattern (plain text works too).
 function Expectation:to_give_reason(pattern)
   local p = payout(self, "a payout with reason " .. pattern)
-  if type(p.reason) ~= "string" or not (p.reason:find(pattern, 1, true) or p.reason:find(pattern)) then
+  if type(p.reason) ~= "string" or not matches(p.reason, pattern) then
     fail("expected a reason matching " .. format("%q", pattern) .. ", got " .. format("%q", tostring(p.reason)), 2)
   end
-  return self
+  return self.view
 end
 
 --- Plain equality, for any value.
 function Expectation:to_equal(expected)
   if self.value ~= expected then fail("expected " .. show(expected) .. ", got " .. show(self.value), 2) end
-  return self
+  return self.view
 end
 
 --- The value (a function) fails with a message matching `pattern` (plain text works too).
@@ -283,10 +306,10 @@ function Expectation:to_fail(pattern)
   local ok, message = pcall(self.value)
   if ok then fail("expected a failure" .. (pattern and (" matching " .. format("%q", pattern)) or "") .. ", but it succeeded", 2) end
   message = type(message) == "string" and message or show(message)
-  if pattern and not (message:find(pattern, 1, true) or message:find(pattern)) then
+  if pattern and not matches(message, pattern) then
     fail("expected a failure matching " .. format("%q", pattern) .. ", got: " .. message, 2)
   end
-  return self
+  return self.view
 end
 
 -- ---------------------------------------------------------------- cases: a table of households
@@ -372,7 +395,7 @@ function t.run(policy, households, params, campaign)
           fail(format("%s as %s is over the cap of %s set by %s", money(pay.amount), pay.category, money(limit), cap.from), 2)
         end
         if cap.caps.per_household and pay.amount > cap.caps.per_household then
-          fail(format("%s is over the per-household cap of %s set by %s", money(pay.amount), money(cap.caps.per_household), cap.from), 2)
+          fail(format("%s is over the cap of %s per household set by %s", money(pay.amount), money(cap.caps.per_household), cap.from), 2)
         end
       end
       plan.total = plan.total + pay.amount
@@ -393,8 +416,15 @@ end
 
 --- Expect a plan's figures: `t.expect_totals(plan, { total = w.yuan(7500), count = 16,
 --- by_category = { ["特困职工家庭"] = { count = 7, amount = w.yuan(4200) } } })`.
+local totals_keys = { total = true, count = true, exactly = true, by_category = true, by_unit = true }
+
 function t.expect_totals(plan, expected)
   current_household = nil
+  for k in pairs(expected) do
+    if not totals_keys[k] then
+      error("expect_totals: unknown key " .. format("%q", tostring(k)) .. " (total, count, exactly, by_category, by_unit)", 2)
+    end
+  end
   if expected.total ~= nil and plan.total ~= expected.total then
     error("expected a total of " .. money(expected.total) .. ", got " .. money(plan.total), 2)
   end
@@ -405,10 +435,10 @@ function t.expect_totals(plan, expected)
     for key, want in pairs(expected[group] or {}) do
       local got = plan[group][key] or { count = 0, amount = 0 }
       if want.count ~= nil and got.count ~= want.count then
-        error(format("%s: expected %d person-times (人次), got %d", key, want.count, got.count), 2)
+        error(format("%s %s: expected %d person-times (人次), got %d", group == "by_unit" and "unit" or "category", key, want.count, got.count), 2)
       end
       if want.amount ~= nil and got.amount ~= want.amount then
-        error(format("%s: expected %s, got %s", key, money(want.amount), money(got.amount)), 2)
+        error(format("%s %s: expected %s, got %s", group == "by_unit" and "unit" or "category", key, money(want.amount), money(got.amount)), 2)
       end
     end
     if expected[group] and expected.exactly then
