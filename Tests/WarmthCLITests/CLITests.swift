@@ -29,13 +29,19 @@ struct CLI {
     }
 
     @discardableResult
-    func run(_ args: String...) throws -> Result {
+    func run(_ args: String...) throws -> Result { try run(env: [:], args) }
+
+    @discardableResult
+    func run(env extra: [String: String], _ args: String...) throws -> Result { try run(env: extra, args) }
+
+    func run(env extra: [String: String], _ args: [String]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLI.binary)
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: folder)
         var env = ProcessInfo.processInfo.environment
         env["WARMTH_DB"] = nil
+        for (k, v) in extra { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
@@ -120,5 +126,74 @@ struct CLI {
         #expect(r.err.contains("is not a date"))
         #expect(try cli.run("campaign", "create", "x", "--unit", "C00", "--from", "2025-12-01", "--to", "2026-01-01", "--budget", "100", "--fund", "上级拨付=100").status == 0)
         #expect(try cli.run("campaign", "show", "x").out.contains("¥100.00"))
+    }
+}
+
+@Suite struct RunCommandTests {
+    /// A store with a small demo city and a campaign, in a fresh folder.
+    func prepared() throws -> CLI {
+        let cli = CLI()
+        try cli.run("init")
+        try cli.run("demo-data", "--households", "300")
+        try cli.run("campaign", "create", "c", "--unit", "C00", "--from", "2025-12-20", "--to", "2026-02-10", "--budget", "100000")
+        return cli
+    }
+
+    static let stdlib = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("stdlib").path
+
+    func policy(_ cli: CLI, _ decide: String) -> String {
+        cli.write("policy.lua", """
+            local w = require "warmth"
+            return w.policy { name = "p", params = { base = w.yuan(100) }, decide = function(h, p)
+              \(decide)
+            end }
+            """)
+    }
+
+    @Test("a dry run writes nothing; --commit writes the run; committing again pays nobody twice")
+    func commitOnce() throws {
+        let cli = try prepared()
+        let file = policy(cli, "return w.pay(p.base, \"全体\", \"慰问\")")
+        let env = ["WARMTH_STDLIB": Self.stdlib]
+        let dry = try cli.run(env: env, "run", file, "--campaign", "c")
+        #expect(dry.status == 0)
+        #expect(dry.out.contains("考察 300 户, 符合条件 300 户"))
+        #expect(dry.out.contains("¥30,000.00"))
+        #expect(try cli.run("campaign", "show", "c").out.contains("尚无发放记录"))
+        let commit = try cli.run(env: env, "run", file, "--campaign", "c", "--commit", "--lang", "en")
+        #expect(commit.out.contains("run #1, 300 payouts"))
+        let again = try cli.run(env: env, "run", file, "--campaign", "c", "--commit", "--lang", "en")
+        #expect(again.out.contains("not paid again: 300 households"))
+        #expect(try cli.run("campaign", "show", "c").out.contains("300"))
+    }
+
+    @Test("a script error at the last household stops the run and writes nothing, naming the line and the household")
+    func atomicCommit() throws {
+        let cli = try prepared()
+        let file = policy(cli, "if h.id == 300 then error(\"boom\") end\n  return w.pay(p.base, \"全体\", \"慰问\")")
+        let r = try cli.run(env: ["WARMTH_STDLIB": Self.stdlib], "run", file, "--campaign", "c", "--commit")
+        #expect(r.status == 2)
+        #expect(r.err.contains("policy.lua:3: boom (household "))
+        #expect(r.err.contains("********"), "the household's ID number is masked")
+        #expect(try cli.run("campaign", "show", "c").out.contains("尚无发放记录"), "nothing was written")
+    }
+
+    @Test("warmth test closes with 'N passed, N failed' and exits 1 on a failure")
+    func testCommand() throws {
+        let cli = CLI()
+        _ = cli.write("policy.lua", "local w = require 'warmth'\nreturn w.policy { name = 'p', decide = function() return w.pay(100, 'x') end }\n")
+        _ = cli.write("a_test.lua", """
+            local t = require "warmth.test"
+            local policy = require "policy"
+            t.it("pays one yuan", function() t.expect(t.decide(policy, t.household {})).to_pay(100) end)
+            t.it("pays two yuan (wrong)", function() t.expect(t.decide(policy, t.household {})).to_pay(200) end)
+            """)
+        let r = try cli.run(env: ["WARMTH_STDLIB": Self.stdlib], "test", ".")
+        #expect(r.status == 1)
+        #expect(r.out.hasSuffix("1 passed, 1 failed\n"))
+        #expect(r.out.contains("a_test.lua:4: expected a payout of ¥2.00, got ¥1.00"))
+        let tap = try cli.run(env: ["WARMTH_STDLIB": Self.stdlib], "test", ".", "--format", "tap")
+        #expect(tap.out.hasPrefix("TAP version 13\n1..2\n"))
     }
 }
