@@ -23,5 +23,6 @@ static inline void wl_insert(lua_State *L, int i) { lua_insert(L, i); }
 static inline void wl_remove(lua_State *L, int i) { lua_remove(L, i); }
 static inline void wl_replace(lua_State *L, int i) { lua_replace(L, i); }
 static inline void *wl_getextraspace(lua_State *L) { return lua_getextraspace(L); }
+static inline void wl_gccollect(lua_State *L) { (void)lua_gc(L, LUA_GCCOLLECT); }
 
 #endif

@@ -146,6 +146,11 @@ extension LuaState {
         return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
     }
 
+    /// Run a full garbage collection (no finalizer can run: the sandbox refuses __gc).
+    public func collectGarbage() {
+        wl_gccollect(L)
+    }
+
     /// A new empty table held in the state.
     public func newTable() -> LuaReference {
         lua_createtable(L, 0, 0)

@@ -17,6 +17,9 @@ public struct RunRequest: Sendable {
     public var maxErrors: Int
     /// Record which params the decisions read (for `warmth explain`).
     public var trackParams = false
+    /// A worker builds and decides at most this many households at a time, so the Lua heap
+    /// stays bounded however large the dataset (about 1 KB per household).
+    public var chunkSize = 500_000
     /// Called about ten times a second from another thread while households are decided, with
     /// (decided, total). For a progress bar.
     public var progress: (@Sendable (Int, Int) -> Void)?
@@ -90,17 +93,33 @@ public enum Engine {
                 }
                 params[name] = try ParamValue.parse(text, like: current, name: name)
             }
+            // A large share is built and decided in chunks, so the Lua heap stays bounded.
+            let share = shards[w]
+            let chunks = stride(from: share.lowerBound, to: max(share.upperBound, share.lowerBound + 1), by: request.chunkSize).map {
+                $0..<min(share.upperBound, $0 + request.chunkSize)
+            }
             let clock = ContinuousClock()
-            let t0 = clock.now
-            try evaluator.buildHouseholds(referenceDate: request.campaign.referenceDate)
-            let t1 = clock.now
-            let outcome = try evaluator.decideAll(params: params, campaign: request.campaign, keepGoing: request.keepGoing,
-                                                  maxErrors: request.maxErrors, trackParams: request.trackParams)
+            var build = Duration.zero, decide = Duration.zero
+            var outcome = ShardEvaluator.Outcome(payouts: [], errors: [])
+            for (k, chunk) in chunks.enumerated() {
+                let t0 = clock.now
+                try evaluator.buildHouseholds(referenceDate: request.campaign.referenceDate, chunk: chunks.count > 1 ? chunk : nil)
+                let t1 = clock.now
+                let part = try evaluator.decideAll(params: params, campaign: request.campaign, keepGoing: request.keepGoing,
+                                                   maxErrors: request.maxErrors - outcome.errors.count,
+                                                   trackParams: request.trackParams, continuing: k > 0)
+                decide += clock.now - t1
+                build += t1 - t0
+                outcome.payouts += part.payouts
+                outcome.errors += part.errors
+                outcome.paramsRead += part.paramsRead.filter { !outcome.paramsRead.contains($0) }
+                if request.keepGoing, outcome.errors.count >= request.maxErrors { break }
+            }
             return ShardResult(payouts: outcome.payouts, errors: outcome.errors, name: evaluator.policyName, params: params,
                                caps: evaluator.caps, within: evaluator.within, hasAllocate: evaluator.hasAllocate,
                                modules: evaluator.sandbox.loaded, printed: evaluator.sandbox.printed,
-                               paramsRead: outcome.paramsRead, buildSeconds: (t1 - t0).secondsValue,
-                               decideSeconds: (clock.now - t1).secondsValue, luaBytes: evaluator.lua.peakBytes)
+                               paramsRead: outcome.paramsRead, buildSeconds: build.secondsValue,
+                               decideSeconds: decide.secondsValue, luaBytes: evaluator.lua.peakBytes)
         }
 
         let first = results[0]

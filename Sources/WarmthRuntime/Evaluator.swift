@@ -54,9 +54,10 @@ extension Campaign: LuaReadOnlyObject {
 final class ShardEvaluator {
     let sandbox: Sandbox
     let policy: PolicyFile
-    /// All the run's households; this worker decides `range` of them.
+    /// All the run's households; this worker decides `range` of them (the current chunk of
+    /// its share, when the share is decided in chunks).
     let table: HouseholdTable
-    let range: Range<Int>
+    private(set) var range: Range<Int>
     var lua: LuaState { sandbox.lua }
     private(set) var policyTable: LuaReference!
     private(set) var householdArray: LuaReference!
@@ -118,8 +119,14 @@ final class ShardEvaluator {
         return caps
     }
 
-    /// Build the read-only households this worker decides on.
-    func buildHouseholds(referenceDate: Day) throws {
+    /// Build the read-only households this worker decides on (by default its whole share;
+    /// a chunk of it when the share is decided chunk by chunk, to bound memory).
+    func buildHouseholds(referenceDate: Day, chunk: Range<Int>? = nil) throws {
+        if let chunk {
+            householdArray = nil
+            lua.collectGarbage()
+            range = chunk
+        }
         householdArray = try ShardEvaluator.makeHouseholds(in: sandbox, table: table, range: range, referenceDate: referenceDate)
     }
 
@@ -231,7 +238,7 @@ final class ShardEvaluator {
 
     /// Phase two: decide every household.
     func decideAll(params: [String: ParamValue], campaign: Campaign, keepGoing: Bool, maxErrors: Int,
-                   trackParams: Bool = false) throws -> Outcome {
+                   trackParams: Bool = false, continuing: Bool = false) throws -> Outcome {
         let limits = sandbox.limits
         let paramsData = try lua.readOnlyView(of: try lua.reference(.table(LuaTable(fields: params.mapValues(\.lua)))), kind: "params")
         var paramsRef = paramsData
@@ -246,7 +253,8 @@ final class ShardEvaluator {
         let progress = lua.newTable(), outI = lua.newTable(), outP = lua.newTable(), errI = lua.newTable(), errM = lua.newTable()
 
         lua.memoryLimit = lua.bytesInUse + limits.memoryBytes
-        lua.resetRun()
+        // The per-run budget spans every chunk of this worker's share.
+        if !continuing { lua.resetRun() }
         lua.setInstructionLimits(perCall: limits.instructionsPerDecision > 0 ? limits.instructionsPerDecision : nil,
                                  perRun: limits.instructionsPerRun > 0 ? limits.instructionsPerRun : nil)
         lua.setDeadline(after: limits.seconds > 0 ? limits.seconds : nil)

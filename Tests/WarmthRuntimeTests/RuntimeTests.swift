@@ -315,3 +315,16 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
                 || store.ledger(campaignID: c.id!).first?.payout.rule.contains("policy.lua") == true)
     }
 }
+
+@Suite struct ChunkingTests {
+    @Test("deciding a share in small chunks gives the same plan as all at once")
+    func chunksAgree() throws {
+        let households = HouseholdTable(Array(DemoCity(households: 5_000, seed: 3).makeHouseholds()))
+        var whole = RunRequest(policy: try policy("city"), campaign: campaign, households: households, stdlib: stdlib, workers: 2)
+        let a = try Engine.evaluate(whole)
+        whole.chunkSize = 700
+        let b = try Engine.evaluate(whole)
+        #expect(a.payouts == b.payouts)
+        #expect(a.eligible > 500)
+    }
+}
