@@ -5,13 +5,6 @@ local policy = require "policy"
 local household, yuan = t.household, w.yuan
 
 -- The fixture's household called `name` (its names are unique), for decisions on real rows.
-local function fixture_household(households, name)
-  for _, h in ipairs(households) do
-    if h.name == name then return h end
-  end
-  error("no household " .. name .. " in the fixture", 2)
-end
-
 t.cases(policy, "the four kinds, each 1000 yuan per household") {
   { "a 低保 household gets 1000 yuan as 低保员工",
     household { "低保" }, pays = yuan(1000), category = "低保员工", kind = "cash", reason = "低保员工家庭" },
@@ -151,17 +144,17 @@ t.describe("the fixture dataset", function()
 
   t.it("decides the fixture's boundary rows as EXPECTED.md says", function()
     -- #13 马娟: 20 members, 社区核实困难 and 低保, causes include 因病 and 因灾 → 低保员工, 1000.
-    local p = t.decide(policy, fixture_household(households, "马娟"))
+    local p = t.decide(policy, t.find(households, "马娟"))
     t.expect(p).to_pay(yuan(1000))
     t.expect(p).to_be_in("低保员工")
     -- #19 林春梅: 在档 and 低保 on a 临时救助 file → 低保员工.
-    p = t.decide(policy, fixture_household(households, "林春梅"))
+    p = t.decide(policy, t.find(households, "林春梅"))
     t.expect(p).to_pay(yuan(1000))
     t.expect(p).to_be_in("低保员工")
     -- #20 罗志强: 低保 with 大病, but 脱困 → nothing.
-    t.expect(t.decide(policy, fixture_household(households, "罗志强"))).to_pay_nothing()
+    t.expect(t.decide(policy, t.find(households, "罗志强"))).to_pay_nothing()
     -- #5 陈强: 困难企业职工 with 下岗失业 only → nothing.
-    t.expect(t.decide(policy, fixture_household(households, "陈强"))).to_pay_nothing()
+    t.expect(t.decide(policy, t.find(households, "陈强"))).to_pay_nothing()
   end)
 
   -- What-if over the fixture: standard = 800. The same 17 households, 17 × 800 = 13600 yuan.

@@ -6,13 +6,6 @@ local policy = require "policy"
 local household, yuan = t.household, w.yuan
 
 -- The fixture's household called `name` (its names are unique), for decisions on real rows.
-local function fixture_household(households, name)
-  for _, h in ipairs(households) do
-    if h.name == name then return h end
-  end
-  error("no household " .. name .. " in the fixture", 2)
-end
-
 t.cases(policy, "rule 1: the provincial leaders' visit (省总领导走访慰问)") {
   { "a registered household with the cause 大病 gets the leaders' 2000 yuan",
     household { "在档困难职工", causes = { "大病" } }, pays = yuan(2000), category = "省总领导走访慰问", kind = "cash" },
@@ -181,15 +174,15 @@ t.describe("the fixture dataset", function()
 
   t.it("decides the fixture's income-line rows as EXPECTED.md says: 1,199.99 is paid, 1,200.00 is not", function()
     -- #30 邓海燕: 单亲女职工, 1199.99 → 200.
-    local p = t.decide(policy, fixture_household(households, "邓海燕"))
+    local p = t.decide(policy, t.find(households, "邓海燕"))
     t.expect(p).to_pay(yuan(200))
     t.expect(p).to_be_in("单亲女职工")
     -- #31 曹红: 单亲女职工, exactly 1200.00 → nothing.
-    t.expect(t.decide(policy, fixture_household(households, "曹红"))).to_pay_nothing()
+    t.expect(t.decide(policy, t.find(households, "曹红"))).to_pay_nothing()
     -- #21 郑丽娜: 单亲女职工, 800, but 注销 → nothing.
-    t.expect(t.decide(policy, fixture_household(households, "郑丽娜"))).to_pay_nothing()
+    t.expect(t.decide(policy, t.find(households, "郑丽娜"))).to_pay_nothing()
     -- #32 彭小红: 在档, 大病, 单亲女职工 → the visit, 2000.
-    p = t.decide(policy, fixture_household(households, "彭小红"))
+    p = t.decide(policy, t.find(households, "彭小红"))
     t.expect(p).to_pay(yuan(2000))
     t.expect(p).to_be_in("省总领导走访慰问")
   end)

@@ -5,13 +5,6 @@ local policy = require "policy"
 local household, yuan = t.household, w.yuan
 
 -- The fixture's household called `name` (its names are unique), for decisions on real rows.
-local function fixture_household(households, name)
-  for _, h in ipairs(households) do
-    if h.name == name then return h end
-  end
-  error("no household " .. name .. " in the fixture", 2)
-end
-
 t.cases(policy, "rule 1: seriously ill registered staff (重病教职工)") {
   { "a registered household with the cause 大病 gets 500 yuan as 重病教职工",
     household { "在档困难职工", causes = { "大病" } }, pays = yuan(500), category = "重病教职工", kind = "cash" },
@@ -212,17 +205,17 @@ t.describe("the fixture dataset", function()
 
   t.it("decides the fixture's boundary rows as EXPECTED.md says", function()
     -- #29 冯晓东: 在档, 大病, 军烈属 → relief first, 500.
-    local p = t.decide(policy, fixture_household(households, "冯晓东"))
+    local p = t.decide(policy, t.find(households, "冯晓东"))
     t.expect(p).to_pay(yuan(500))
     t.expect(p).to_be_in("重病教职工")
     -- #24 谢振华: 特级教师 and 退役军人, not retired → 100 once, as 特级教师.
-    p = t.decide(policy, fixture_household(households, "谢振华"))
+    p = t.decide(policy, t.find(households, "谢振华"))
     t.expect(p).to_pay(yuan(100))
     t.expect(p).to_be_in("特级教师")
     -- #20 罗志强: 退役军人, but 脱困 → nothing.
-    t.expect(t.decide(policy, fixture_household(households, "罗志强"))).to_pay_nothing()
+    t.expect(t.decide(policy, t.find(households, "罗志强"))).to_pay_nothing()
     -- #19 林春梅: 在档 on a 临时救助 file, cause 因灾 only → 200.
-    p = t.decide(policy, fixture_household(households, "林春梅"))
+    p = t.decide(policy, t.find(households, "林春梅"))
     t.expect(p).to_pay(yuan(200))
     t.expect(p).to_be_in("困难教职工")
   end)

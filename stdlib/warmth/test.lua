@@ -362,6 +362,14 @@ function t.fixture(path)
   return host.fixture(path)
 end
 
+--- The household named `name` in a list (a fixture), or an error.
+function t.find(households, name)
+  for _, h in ipairs(households) do
+    if h.name == name then return h end
+  end
+  error("no household named " .. format("%q", tostring(name)) .. " in the list", 2)
+end
+
 --- Load a policy file by its path (for a parent's caps, or a policy in another folder).
 function t.policy(path)
   return host.load_policy(path)
