@@ -162,7 +162,7 @@ func benchPolicy() throws {
     let data = try CSVOutput(path: dir.appendingPathComponent("h.tsv").path, bom: false)
     for i in 0..<households.count {
         // id, name, unit, members, income, live, file_status, categories, causes
-        data.write(["\(households.ids[i])\t\(households.names[i])\t\(households.unitCode(at: i))\t\(households.members[i])\t\(households.income[i])\t\(households.isLive(at: i) ? 1 : 0)\t\(households.fileStatusName(at: i))\t\(households.categories[i])\t\(households.causes[i])"])
+        data.write(["\(households.ids[i])\t\(households.name(at: i))\t\(households.unitCode(at: i))\t\(households.members[i])\t\(households.income[i])\t\(households.isLive(at: i) ? 1 : 0)\t\(households.fileStatusName(at: i))\t\(households.categories[i])\t\(households.causes[i])"])
     }
     data.close()
     let cats = Vocabulary.categories.enumerated().map { "[\"\($1)\"]=\(1 << $0)" }.joined(separator: ",")
@@ -170,7 +170,7 @@ func benchPolicy() throws {
     let catList = Vocabulary.categories.map { "\"\($0)\"" }.joined(separator: ",")
     let causeList = Vocabulary.causes.map { "\"\($0)\"" }.joined(separator: ",")
     let harness = """
-        local host = { caller_line = function() return 0 end, categories = {\(catList)}, causes = {\(causeList)},
+        local host = { caller_line = function() return 0 end, with_line = function(f) return function(...) return f(0, ...) end end, categories = {\(catList)}, causes = {\(causeList)},
                        category_bit = {\(cats)}, cause_bit = {\(causes)} }
         local w = assert(loadfile("stdlib/warmth.lua"))("warmth", host)
         package.loaded.warmth = w

@@ -8,7 +8,9 @@ public struct HouseholdTable: Sendable, Equatable {
     public private(set) var ids: [Int64] = []
     /// 18 bytes per household, back to back.
     public private(set) var idNumberBytes: [UInt8] = []
-    public private(set) var names: [String] = []
+    /// Every name's UTF-8, back to back; name i is `nameBytes[nameOffsets[i] ..< nameOffsets[i + 1]]`.
+    public private(set) var nameBytes: [UInt8] = []
+    public private(set) var nameOffsets: [UInt32] = [0]
     /// Index into `unitCodes`.
     public private(set) var units: [UInt32] = []
     public private(set) var unitCodes: [String] = []
@@ -34,14 +36,15 @@ public struct HouseholdTable: Sendable, Equatable {
     }
 
     public mutating func reserve(_ n: Int) {
-        ids.reserveCapacity(n); idNumberBytes.reserveCapacity(n * 18); names.reserveCapacity(n); units.reserveCapacity(n)
+        ids.reserveCapacity(n); idNumberBytes.reserveCapacity(n * 18); nameBytes.reserveCapacity(n * 9)
+        nameOffsets.reserveCapacity(n + 1); units.reserveCapacity(n)
         members.reserveCapacity(n); income.reserveCapacity(n); categories.reserveCapacity(n); causes.reserveCapacity(n)
         fileStatus.reserveCapacity(n); difficulty.reserveCapacity(n); mainCause.reserveCapacity(n); identity.reserveCapacity(n)
         registeredOn.reserveCapacity(n)
     }
 
     public mutating func append(_ h: Household) {
-        append(id: h.id ?? Int64(count + 1), idNumber: Array(h.idNumber.utf8), name: h.name, unitCode: h.unitCode,
+        append(id: h.id ?? Int64(count + 1), idNumber: Array(h.idNumber.utf8), name: Array(h.name.utf8), unitCode: h.unitCode,
                members: h.members, income: h.incomePerCapita.fen, categories: h.categories.bits, causes: h.causes.bits,
                fileStatus: UInt8(Vocabulary.fileStatuses.firstIndex(of: h.fileStatus) ?? 0),
                difficulty: HouseholdTable.code(h.difficultyType, in: Vocabulary.difficultyTypes),
@@ -51,7 +54,7 @@ public struct HouseholdTable: Sendable, Equatable {
     }
 
     /// Append one household from already-coded columns (the store's fast path).
-    public mutating func append(id: Int64, idNumber: some Collection<UInt8>, name: String, unitCode: String, members: Int,
+    public mutating func append(id: Int64, idNumber: some Collection<UInt8>, name: some Collection<UInt8>, unitCode: String, members: Int,
                                 income: Int64, categories: Int64, causes: Int64, fileStatus: UInt8, difficulty: UInt8,
                                 mainCause: UInt8, identity: UInt8, registeredOn: Int32) {
         ids.append(id)
@@ -64,7 +67,8 @@ public struct HouseholdTable: Sendable, Equatable {
             idNumberBytes.append(0x30)
             n += 1
         }
-        names.append(name)
+        nameBytes.append(contentsOf: name)
+        nameOffsets.append(UInt32(nameBytes.count))
         if let u = unitIndex[unitCode] {
             units.append(u)
         } else {
@@ -88,7 +92,7 @@ public struct HouseholdTable: Sendable, Equatable {
     /// Append another table's rows (shards loaded in parallel).
     public mutating func append(contentsOf other: HouseholdTable) {
         for i in 0..<other.count {
-            append(id: other.ids[i], idNumber: other.idNumberBytes[(i * 18)..<(i * 18 + 18)], name: other.names[i],
+            append(id: other.ids[i], idNumber: other.idNumberBytes[(i * 18)..<(i * 18 + 18)], name: other.nameBytes[Int(other.nameOffsets[i])..<Int(other.nameOffsets[i + 1])],
                    unitCode: other.unitCodes[Int(other.units[i])], members: Int(other.members[i]), income: other.income[i],
                    categories: other.categories[i], causes: other.causes[i], fileStatus: other.fileStatus[i],
                    difficulty: other.difficulty[i], mainCause: other.mainCause[i], identity: other.identity[i],
@@ -102,7 +106,7 @@ public struct HouseholdTable: Sendable, Equatable {
     }
 
     public static func == (a: HouseholdTable, b: HouseholdTable) -> Bool {
-        a.ids == b.ids && a.idNumberBytes == b.idNumberBytes && a.names == b.names
+        a.ids == b.ids && a.idNumberBytes == b.idNumberBytes && a.nameBytes == b.nameBytes && a.nameOffsets == b.nameOffsets
             && (0..<a.count).allSatisfy { a.unitCode(at: $0) == b.unitCode(at: $0) } && a.members == b.members
             && a.income == b.income && a.categories == b.categories && a.causes == b.causes && a.fileStatus == b.fileStatus
             && a.difficulty == b.difficulty && a.mainCause == b.mainCause && a.identity == b.identity
@@ -119,6 +123,10 @@ public struct HouseholdTable: Sendable, Equatable {
     public func maskedIDNumber(at i: Int) -> String { IDNumber.mask(idNumber(at: i)) }
 
     public func unitCode(at i: Int) -> String { unitCodes[Int(units[i])] }
+
+    public func name(at i: Int) -> String {
+        String(decoding: nameBytes[Int(nameOffsets[i])..<Int(nameOffsets[i + 1])], as: UTF8.self)
+    }
 
     public func isLive(at i: Int) -> Bool { fileStatus[i] < 2 }
 
@@ -141,7 +149,7 @@ public struct HouseholdTable: Sendable, Equatable {
     public func household(at i: Int) -> Household {
         let r = registeredOn[i]
         return Household(
-            id: ids[i], idNumber: idNumber(at: i), name: names[i], unitCode: unitCode(at: i), members: Int(members[i]),
+            id: ids[i], idNumber: idNumber(at: i), name: name(at: i), unitCode: unitCode(at: i), members: Int(members[i]),
             incomePerCapita: Money(fen: income[i]), categories: NameSet(bits: categories[i]), causes: NameSet(bits: causes[i]),
             difficultyType: difficulty[i] == 0 ? nil : Vocabulary.difficultyTypes[Int(difficulty[i]) - 1],
             mainCause: mainCause[i] == 0 ? nil : Vocabulary.fileCauses[Int(mainCause[i]) - 1],
@@ -159,7 +167,7 @@ public struct HouseholdTable: Sendable, Equatable {
         for i in 0..<count {
             int(ids[i])
             for b in idNumberBytes[(i * 18)..<(i * 18 + 18)] { byte(b) }
-            for b in names[i].utf8 { byte(b) }
+            for b in nameBytes[Int(nameOffsets[i])..<Int(nameOffsets[i + 1])] { byte(b) }
             byte(0)
             for b in unitCode(at: i).utf8 { byte(b) }
             byte(0)

@@ -1,82 +1,10 @@
 internal import CLua
 internal import CLuaBridge
 
-/// Fast, allocation-light building and reading of many small records: the households a policy
-/// decides on, and the payouts it returns. Everything here uses raw access only (no metamethod
-/// can run), and only API calls that cannot raise while Swift is on the stack.
+/// Values held in the state, and fast raw reading of many small records (the payouts a policy
+/// returns). Everything here uses raw access only (no metamethod can run), and only API calls
+/// that cannot raise while Swift is on the stack.
 extension LuaState {
-    /// Writes the fields of one record. Field numbers index the `fields` given to
-    /// `makeRecords`.
-    public struct RecordWriter: ~Copyable {
-        let L: OpaquePointer
-        let keyBase: Int32
-
-        public func set(_ field: Int, _ value: Int64) {
-            lua_pushvalue(L, keyBase + Int32(field))
-            lua_pushinteger(L, lua_Integer(value))
-            lua_rawset(L, -3)
-        }
-
-        public func set(_ field: Int, _ value: Bool) {
-            lua_pushvalue(L, keyBase + Int32(field))
-            lua_pushboolean(L, value ? 1 : 0)
-            lua_rawset(L, -3)
-        }
-
-        public func set(_ field: Int, _ value: String) {
-            lua_pushvalue(L, keyBase + Int32(field))
-            var s = value
-            s.withUTF8 { buf in
-                buf.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(L, $0.baseAddress, $0.count) }
-            }
-            lua_rawset(L, -3)
-        }
-
-        /// Set a field to a string given as UTF-8 bytes.
-        public func set(_ field: Int, utf8 bytes: UnsafeRawBufferPointer) {
-            lua_pushvalue(L, keyBase + Int32(field))
-            _ = lua_pushlstring(L, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
-            lua_rawset(L, -3)
-        }
-
-        /// Set a field to a string held in the state already (an interned vocabulary entry).
-        public func set(_ field: Int, _ value: LuaReference) {
-            lua_pushvalue(L, keyBase + Int32(field))
-            lua_rawgeti(L, wl_registryindex(), lua_Integer(value.ref))
-            lua_rawset(L, -3)
-        }
-    }
-
-    /// Build an array of `count` read-only records in the state and return it.
-    ///
-    /// Each record's data gets `metatable` (so methods such as `h:is(...)` resolve through it),
-    /// then is wrapped in a read-only proxy whose errors call it `kind`.
-    public func makeRecords(count: Int, fields: [String], kind: String, metatable: LuaReference?,
-                            fill: (Int, borrowing RecordWriter) -> Void) throws(LuaError) -> LuaReference {
-        guard lua_checkstack(L, Int32(fields.count) + 8) != 0 else {
-            throw LuaError(kind: .value, message: "Lua stack overflow while building records")
-        }
-        let base = lua_gettop(L)
-        lua_createtable(L, Int32(clamping: count), 0)         // array
-        let keyBase = lua_gettop(L) + 1
-        for f in fields { push(string: f) }                    // array, keys...
-        let writer = RecordWriter(L: L, keyBase: keyBase)
-        kind.withCString { kindName in
-            for i in 0..<count {
-                lua_createtable(L, 0, Int32(fields.count))      // ..., data
-                fill(i, writer)
-                if let metatable {
-                    lua_rawgeti(L, wl_registryindex(), lua_Integer(metatable.ref))
-                    lua_setmetatable(L, -2)
-                }
-                wl_readonly(L, kindName)                        // ..., proxy
-                lua_rawseti(L, base + 1, lua_Integer(i + 1))
-            }
-        }
-        lua_settop(L, base + 1)
-        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
-    }
-
     /// Make a read-only view of a Lua value held in the state (a table; nested tables stay as
     /// they are, so give it flat tables).
     public func readOnlyView(of table: LuaReference, kind: String) throws(LuaError) -> LuaReference {
@@ -154,12 +82,6 @@ extension LuaState {
     /// A new empty table held in the state.
     public func newTable() -> LuaReference {
         lua_createtable(L, 0, 0)
-        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
-    }
-
-    /// Hold a string in the state, to set as a field value without copying it again.
-    public func intern(_ string: String) -> LuaReference {
-        push(string: string)
         return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
     }
 

@@ -75,6 +75,8 @@ public enum Engine {
             var luaBytes = 0
         }
 
+        // The columns every worker's households read, shared (they are immutable).
+        let columns = ShardEvaluator.columns(for: households, referenceDate: request.campaign.referenceDate)
         let probes = ProbeBox(shards.count)
         let monitor = request.progress.map { report in ProgressMonitor(probes: probes, shards: shards, report: report) }
         defer { monitor?.stop() }
@@ -84,6 +86,7 @@ public enum Engine {
             defer {
                 probes.set(w, nil)
                 withExtendedLifetime(evaluator) {}
+                withExtendedLifetime(columns) {}
             }
             try evaluator.loadPolicy()
             var params = evaluator.declaredParams
@@ -103,7 +106,7 @@ public enum Engine {
             var outcome = ShardEvaluator.Outcome(payouts: [], errors: [])
             for (k, chunk) in chunks.enumerated() {
                 let t0 = clock.now
-                try evaluator.buildHouseholds(referenceDate: request.campaign.referenceDate, chunk: chunks.count > 1 ? chunk : nil)
+                try evaluator.buildHouseholds(columns: columns, chunk: chunks.count > 1 ? chunk : nil)
                 let t1 = clock.now
                 let part = try evaluator.decideAll(params: params, campaign: request.campaign, keepGoing: request.keepGoing,
                                                    maxErrors: request.maxErrors - outcome.errors.count,

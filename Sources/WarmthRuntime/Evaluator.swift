@@ -12,32 +12,6 @@ public struct RunFailure: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// The fields a script sees on a household, in the order the evaluator sets them.
-enum HouseholdField: Int, CaseIterable {
-    case id, name, unit, members, income, live, fileStatus, difficulty, mainCause, identity, age, sex, registeredOn
-    case categories, causes
-
-    var key: String {
-        switch self {
-        case .id: "id"
-        case .name: "name"
-        case .unit: "unit"
-        case .members: "members"
-        case .income: "income"
-        case .live: "live"
-        case .fileStatus: "file_status"
-        case .difficulty: "difficulty"
-        case .mainCause: "main_cause"
-        case .identity: "identity"
-        case .age: "age"
-        case .sex: "sex"
-        case .registeredOn: "registered_on"
-        case .categories: "_categories"
-        case .causes: "_causes"
-        }
-    }
-}
-
 extension Campaign: LuaReadOnlyObject {
     public var luaKind: String { "campaign" }
     public var luaFields: LuaTable {
@@ -121,67 +95,38 @@ final class ShardEvaluator {
 
     /// Build the read-only households this worker decides on (by default its whole share;
     /// a chunk of it when the share is decided chunk by chunk, to bound memory).
-    func buildHouseholds(referenceDate: Day, chunk: Range<Int>? = nil) throws {
+    func buildHouseholds(columns: LuaHouseholdColumns, chunk: Range<Int>? = nil) throws {
         if let chunk {
             householdArray = nil
             lua.collectGarbage()
             range = chunk
         }
-        householdArray = try ShardEvaluator.makeHouseholds(in: sandbox, table: table, range: range, referenceDate: referenceDate)
+        householdArray = try ShardEvaluator.makeHouseholds(in: sandbox, columns: columns, range: range)
     }
 
-    /// Build read-only households in a sandbox: an array of `range.count` records with the
-    /// fields of `HouseholdField` and the methods of the warmth module (`h:is`, `h:has` …).
-    static func makeHouseholds(in sandbox: Sandbox, table: HouseholdTable, range: Range<Int>, referenceDate: Day) throws -> LuaReference {
-        let lua = sandbox.lua
-        let w = try sandbox.rawModule("warmth")
-        let methods = lua.fieldReference(w, "_household_methods")
-        let meta = lua.newTable()
-        lua.setField(meta, "__index", methods)
-        let fields = HouseholdField.allCases.map(\.key)
-        // Every vocabulary string is pushed once and shared by all households.
-        let units = table.unitCodes.map { lua.intern($0) }
-        let statuses = Vocabulary.fileStatuses.map { lua.intern($0) }
-        let difficulties = Vocabulary.difficultyTypes.map { lua.intern($0) }
-        let mainCauses = Vocabulary.fileCauses.map { lua.intern($0) }
-        let identities = Vocabulary.identities.map { lua.intern($0) }
-        let sexes = [lua.intern("女"), lua.intern("男")]
-        let t = table
-        let lo = range.lowerBound
-        return try lua.makeRecords(count: range.count, fields: fields, kind: "household", metatable: meta) { k, row in
-            let i = lo + k
-            row.set(HouseholdField.id.rawValue, t.ids[i])
-            row.set(HouseholdField.name.rawValue, t.names[i])
-            row.set(HouseholdField.unit.rawValue, units[Int(t.units[i])])
-            row.set(HouseholdField.members.rawValue, Int64(t.members[i]))
-            row.set(HouseholdField.income.rawValue, t.income[i])
-            row.set(HouseholdField.live.rawValue, t.isLive(at: i))
-            row.set(HouseholdField.fileStatus.rawValue, statuses[Int(t.fileStatus[i])])
-            if t.difficulty[i] > 0 { row.set(HouseholdField.difficulty.rawValue, difficulties[Int(t.difficulty[i]) - 1]) }
-            if t.mainCause[i] > 0 { row.set(HouseholdField.mainCause.rawValue, mainCauses[Int(t.mainCause[i]) - 1]) }
-            if t.identity[i] > 0 { row.set(HouseholdField.identity.rawValue, identities[Int(t.identity[i]) - 1]) }
-            let (age, male) = t.ageAndSex(at: i, on: referenceDate)
-            row.set(HouseholdField.age.rawValue, Int64(age))
-            row.set(HouseholdField.sex.rawValue, sexes[male ? 1 : 0])
-            let r = Int(t.registeredOn[i])
-            if r != 0 {
-                // "YYYY-MM-DD" without formatting machinery: this runs once per household.
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { b in
-                    var v = r
-                    for k in stride(from: 9, through: 0, by: -1) {
-                        if k == 4 || k == 7 {
-                            b[k] = 0x2D
-                        } else {
-                            b[k] = UInt8(0x30 + v % 10)
-                            v /= 10
-                        }
-                    }
-                    row.set(HouseholdField.registeredOn.rawValue, utf8: UnsafeRawBufferPointer(b))
-                }
-            }
-            row.set(HouseholdField.categories.rawValue, t.categories[i])
-            row.set(HouseholdField.causes.rawValue, t.causes[i])
+    /// Build households in a sandbox: an array of `range.count` read-only objects that read the
+    /// run's columns in place (the fields are listed in `CLuaBridge/households.c` and in
+    /// stdlib/README.md), with the methods `h:is`, `h:has`, `h:categories()`, `h:causes()`,
+    /// `h:cause_count()`.
+    static func makeHouseholds(in sandbox: Sandbox, columns: LuaHouseholdColumns, range: Range<Int>) throws -> LuaReference {
+        try sandbox.prepareHouseholdClass()
+        return sandbox.lua.makeHouseholds(columns, range: range)
+    }
+
+    /// The columns a run's households read, with ages at the reference date.
+    static func columns(for t: HouseholdTable, referenceDate: Day) -> LuaHouseholdColumns {
+        var age = [Int16](repeating: 0, count: t.count)
+        var male = [UInt8](repeating: 0, count: t.count)
+        for i in 0..<t.count {
+            let (a, m) = t.ageAndSex(at: i, on: referenceDate)
+            age[i] = Int16(clamping: a)
+            male[i] = m ? 1 : 0
         }
+        return LuaHouseholdColumns(
+            ids: t.ids, income: t.income, categories: t.categories, causes: t.causes, members: t.members,
+            fileStatus: t.fileStatus, difficulty: t.difficulty, mainCause: t.mainCause, identity: t.identity, units: t.units, unitCodes: t.unitCodes,
+            registeredOn: t.registeredOn, age: age, male: male, names: t.nameBytes, nameOffsets: t.nameOffsets,
+            liveBelow: Vocabulary.liveFileStatuses.count)
     }
 
     /// The host's driver loop: decides every household inside one protected call. It writes

@@ -81,6 +81,9 @@ public enum PolicyTestRunner {
         }
 
         var policies: [String: LuaReference] = [:]
+        // Fixture columns must outlive the sandbox's households.
+        var keep: [LuaHouseholdColumns] = []
+        defer { withExtendedLifetime(keep) {} }
         sandbox.addHostFunction("load_policy") { call in
             let path = try resolve(call, suffix: ".lua")
             if let loaded = policies[path] { return loaded }
@@ -93,8 +96,9 @@ public enum PolicyTestRunner {
         sandbox.addHostFunction("fixture") { call in
             let path = try resolve(call, suffix: ".csv")
             let table = try fixture(path)
-            return try ShardEvaluator.makeHouseholds(in: sandbox, table: table, range: 0..<table.count,
-                                                     referenceDate: Day(year: 2025, month: 12, day: 20)!)
+            let columns = ShardEvaluator.columns(for: table, referenceDate: Day(year: 2025, month: 12, day: 20)!)
+            keep.append(columns)
+            return try ShardEvaluator.makeHouseholds(in: sandbox, columns: columns, range: 0..<table.count)
         }
 
         let t = try sandbox.rawModule("warmth.test")

@@ -173,6 +173,30 @@ public final class Sandbox {
         lua.setField(hostHelpers, name, lua.makeFunction(returningReference: body))
     }
 
+    private var householdClassReady = false
+
+    /// Create the household class in this sandbox's state (once).
+    func prepareHouseholdClass() throws {
+        guard !householdClassReady else { return }
+        let w = try rawModule("warmth")
+        let methods = lua.fieldReference(w, "_household_methods")
+        func list(_ names: [String]) -> LuaValue { .table(LuaTable(array: names.map { .string($0) })) }
+        func bits(_ names: [String]) -> LuaTable {
+            LuaTable(fields: Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, LuaValue.integer(1 << Int64($0))) }))
+        }
+        var strings = LuaTable()
+        strings["statuses"] = list(Vocabulary.fileStatuses)
+        strings["difficulty"] = list(Vocabulary.difficultyTypes)
+        strings["main_cause"] = list(Vocabulary.fileCauses)
+        strings["identity"] = list(Vocabulary.identities)
+        strings["sex"] = list(["女", "男"])
+        strings["categories"] = .string(Vocabulary.categories.joined(separator: "、"))
+        strings["causes"] = .string(Vocabulary.causes.joined(separator: "、"))
+        try lua.makeHouseholdClass(strings: strings, categoryBits: bits(Vocabulary.categories), causeBits: bits(Vocabulary.causes),
+                                   methods: methods)
+        householdClassReady = true
+    }
+
     /// A stdlib module as its chunk returned it (the host reads its private fields).
     public func rawModule(_ name: String) throws -> LuaReference {
         _ = try require(name)

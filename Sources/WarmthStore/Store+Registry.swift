@@ -340,7 +340,8 @@ extension Store {
                     throw StoreError("reading households failed: \(String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))")
                 }
                 let idBytes = UnsafeBufferPointer(start: sqlite3_column_text(raw, 1), count: Int(sqlite3_column_bytes(raw, 1)))
-                table.append(id: sqlite3_column_int64(raw, 0), idNumber: idBytes, name: text(2), unitCode: text(3),
+                let nameBytes = UnsafeBufferPointer(start: sqlite3_column_text(raw, 2), count: Int(sqlite3_column_bytes(raw, 2)))
+                table.append(id: sqlite3_column_int64(raw, 0), idNumber: idBytes, name: nameBytes, unitCode: text(3),
                              members: Int(sqlite3_column_int64(raw, 4)), income: sqlite3_column_int64(raw, 5),
                              categories: sqlite3_column_int64(raw, 6), causes: sqlite3_column_int64(raw, 7),
                              fileStatus: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 8)),

@@ -236,7 +236,7 @@ enum PlanCSV {
         out.write(["序号", "姓名", "身份证号", "单位", "类别", "金额(元)", "金额(分)", "方式", "物品", "原因", "规则"])
         for (i, p) in plan.payouts.enumerated() {
             let t = plan.households
-            out.write([String(i + 1), t.names[p.household], t.maskedIDNumber(at: p.household), t.unitCode(at: p.household), p.category, p.amount.decimalText, String(p.amount.fen),
+            out.write([String(i + 1), t.name(at: p.household), t.maskedIDNumber(at: p.household), t.unitCode(at: p.household), p.category, p.amount.decimalText, String(p.amount.fen),
                        p.kind.chinese, p.goods ?? "", p.reason, p.rule])
         }
         out.close()

@@ -328,3 +328,54 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
         #expect(a.eligible > 500)
     }
 }
+
+@Suite struct HouseholdObjectTests {
+    @Test("a script sees every field of a household as the store holds it, and pairs() lists them")
+    func fields() throws {
+        let h = Household(id: 42, idNumber: idNumberFor("19800229", sequence: 13), name: "王芳", unitCode: "S220", members: 4,
+                          incomePerCapita: Money(fen: 76_050), categories: try NameSet(["在档困难职工", "低保"], in: Vocabulary.categoryBit),
+                          causes: try NameSet(["因病", "单亲"], in: Vocabulary.causeBit), difficultyType: "低保户",
+                          mainCause: "患重特大疾病", identity: "下岗", fileStatus: "临时救助", registeredOn: Day("2024-03-05"))
+        let probe = inlinePolicy("""
+            local w = require "warmth"
+            return w.policy { name = "probe", decide = function(h)
+              local keys = {}
+              for k in pairs(h) do keys[#keys + 1] = k end
+              local parts = { h.id, h.name, h.unit, h.members, h.income, tostring(h.live), h.file_status, h.difficulty,
+                h.main_cause, h.identity, h.age, h.sex, h.registered_on, tostring(h:is "低保"), tostring(h:is "劳动模范"),
+                tostring(h:has "单亲"), table.concat(h:categories(), "+"), table.concat(h:causes(), "+"), h:cause_count(),
+                #keys, tostring(h.nosuch) }
+              return w.pay(1, "x", table.concat(parts, "|"))
+            end }
+            """)
+        let plan = try evaluate(probe, households: [h], workers: 1)
+        #expect(plan.payouts.first?.reason ==
+            "42|王芳|S220|4|76050|true|临时救助|低保户|患重特大疾病|下岗|45|男|2024-03-05|true|false|true|在档困难职工+低保|因病+单亲|2|15|nil")
+    }
+
+    @Test("a household is read-only, its methods check their receiver, and its metatable is protected")
+    func protected() throws {
+        let households = try fixtureStore().households()
+        for (body, words) in [
+            ("h.members = 1", "attempt to write field 'members' of a read-only household"),
+            ("h[1] = 1", "attempt to write a number key of a read-only household"),
+            ("return h.is({}, '低保')", "call it as a method of a household"),
+            ("return h:is('不存在')", "unknown category \"不存在\"; known: 在档困难职工"),
+            ("return h:has(5)", "unknown hardship cause (a number, not a name)"),
+            ("setmetatable(h, {})", "setmetatable: the first argument must be a table"),
+            ("local f = pairs(h); f({}, nil)", "this iterator walks a household"),
+        ] {
+            let file = inlinePolicy("local w = require 'warmth'\nreturn w.policy { name = 'x', decide = function(h)\n\(body)\nend }\n")
+            let failure = try #require(throws: RunFailure.self) { try evaluate(file, households: households, workers: 1) }
+            #expect(failure.description.contains("\(file.path):3: \(words)"), "\(body): \(failure.description)")
+        }
+        let meta = inlinePolicy("local w = require 'warmth'\nreturn w.policy { name = 'x', decide = function(h) return w.pay(1, getmetatable(h)) end }\n")
+        #expect(try evaluate(meta, households: households, workers: 1).payouts.first?.category == "household")
+    }
+}
+
+/// A valid ID number born on `birth` (yyyymmdd); the 17th digit, the last of `sequence`, is odd for men.
+func idNumberFor(_ birth: String, sequence: Int) -> String {
+    let first17 = "340503" + birth + String(format: "%03d", sequence)
+    return first17 + String(IDNumber.checkCharacter(for: first17)!)
+}

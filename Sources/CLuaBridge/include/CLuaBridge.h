@@ -1,0 +1,3 @@
+/* The C seam: everything the Swift host layer may call. */
+#include "bridge.h"
+#include "households.h"

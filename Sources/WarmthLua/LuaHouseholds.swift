@@ -1,0 +1,90 @@
+internal import CLua
+internal import CLuaBridge
+
+/// Column arrays that back household objects in Lua (see `CLuaBridge/include/households.h`).
+///
+/// This is the one binding the host layer keeps for a particular kind of record: a run may
+/// decide a million households, and userdata that read these columns in place cost a few bytes
+/// each instead of a Lua table per household. The arrays are copied once into memory this
+/// object owns; keep it alive as long as any state holds households made from it.
+public final class LuaHouseholdColumns: @unchecked Sendable {
+    public let count: Int
+    private let buffers: [UnsafeMutableRawPointer]
+
+    /// - Parameters: one entry per household, except `names` (all names' UTF-8, back to back)
+    ///   and `nameOffsets` (count + 1 offsets into it). Vocabulary columns are indices: file
+    ///   status 0-based (live when below `liveBelow`), the others 1-based with 0 for none.
+    public init(ids: [Int64], income: [Int64], categories: [Int64], causes: [Int64], members: [UInt8],
+                fileStatus: [UInt8], difficulty: [UInt8], mainCause: [UInt8], identity: [UInt8], units: [UInt32], unitCodes: [String],
+                registeredOn: [Int32], age: [Int16], male: [UInt8], names: [UInt8], nameOffsets: [UInt32], liveBelow: Int) {
+        count = ids.count
+        var owned: [UnsafeMutableRawPointer] = []
+        func copy<T>(_ a: [T]) -> UnsafePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+            a.withUnsafeBufferPointer { if let b = $0.baseAddress { p.initialize(from: b, count: a.count) } }
+            owned.append(UnsafeMutableRawPointer(p))
+            return UnsafePointer(p)
+        }
+        var columns = wl_columns()
+        columns.count = Int64(count)
+        columns.ids = copy(ids)
+        columns.income = copy(income)
+        columns.categories = copy(categories)
+        columns.causes = copy(causes)
+        columns.members = copy(members)
+        columns.file_status = copy(fileStatus)
+        columns.difficulty = copy(difficulty)
+        columns.main_cause = copy(mainCause)
+        columns.identity = copy(identity)
+        columns.units = copy(units)
+        var codeBytes: [UInt8] = []
+        var codeOffsets: [UInt32] = [0]
+        for code in unitCodes {
+            codeBytes += code.utf8
+            codeOffsets.append(UInt32(codeBytes.count))
+        }
+        columns.unit_codes = copy(codeBytes)
+        columns.unit_offsets = copy(codeOffsets)
+        columns.registered_on = copy(registeredOn)
+        columns.age = copy(age)
+        columns.male = copy(male)
+        columns.names = copy(names)
+        columns.name_offsets = copy(nameOffsets)
+        columns.live_below = Int32(liveBelow)
+        buffers = owned
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: columns)
+    }
+
+    let pointer: UnsafeMutablePointer<wl_columns>
+
+    deinit {
+        pointer.deallocate()
+        for b in buffers { b.deallocate() }
+    }
+}
+
+extension LuaState {
+    /// Create the household class in this state. `strings` holds the lists the columns index
+    /// (`statuses`, `difficulty`, `main_cause`, `identity`, `sex`) and the known
+    /// `categories` and `causes` as text for messages; the bit tables map names to bits; `methods`
+    /// holds the Lua methods (`categories`, `causes`, `cause_count`); `is` and `has` are added.
+    public func makeHouseholdClass(strings: LuaTable, categoryBits: LuaTable, causeBits: LuaTable,
+                                   methods: LuaReference) throws(LuaError) {
+        try push(.table(strings))
+        try push(.table(categoryBits))
+        try push(.table(causeBits))
+        pushRef(methods.ref)
+        guard lua_type(L, -1) == LUA_TTABLE else {
+            wl_pop(L, 4)
+            throw LuaError(kind: .value, message: "the household methods must be a table")
+        }
+        wl_households_class(L)
+    }
+
+    /// An array of households for rows `range` of `columns` (the class must exist).
+    public func makeHouseholds(_ columns: LuaHouseholdColumns, range: Range<Int>) -> LuaReference {
+        wl_push_households(L, columns.pointer, Int64(range.lowerBound), Int64(range.count))
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+}
