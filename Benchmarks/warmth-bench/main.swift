@@ -219,8 +219,21 @@ func benchPolicy() throws {
                  one / plain, two / plain, (one - offOne) / offOne * 100))
 }
 
+/// Only the load from SQLite, for profiling.
+func benchLoad() throws {
+    let n = option("--households", default: 1_000_000)
+    let dbPath = stringOption("--db", default: ".build/bench-\(n).sqlite")
+    let store = try Store(path: dbPath)
+    let units = try store.subtree(of: "C00")
+    for _ in 0..<3 {
+        let (table, seconds) = try time { try store.householdTable(units: units) }
+        print(String(format: "load: %d households in %.3f s", table.count, seconds))
+    }
+}
+
 let command = CommandLine.arguments.dropFirst().first ?? "lua-call"
 switch command {
+case "load": try benchLoad()
 case "policy": try benchPolicy()
 case "lua-call": try benchLuaCall()
 default:

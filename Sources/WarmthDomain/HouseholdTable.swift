@@ -58,14 +58,10 @@ public struct HouseholdTable: Sendable, Equatable {
                                 income: Int64, categories: Int64, causes: Int64, fileStatus: UInt8, difficulty: UInt8,
                                 mainCause: UInt8, identity: UInt8, registeredOn: Int32) {
         ids.append(id)
-        var n = 0
-        for b in idNumber where n < 18 {
-            idNumberBytes.append(b)
-            n += 1
-        }
-        while n < 18 {
-            idNumberBytes.append(0x30)
-            n += 1
+        let before = idNumberBytes.count
+        idNumberBytes.append(contentsOf: idNumber.prefix(18))
+        if idNumberBytes.count - before < 18 {
+            idNumberBytes.append(contentsOf: repeatElement(0x30, count: 18 - (idNumberBytes.count - before)))
         }
         nameBytes.append(contentsOf: name)
         nameOffsets.append(UInt32(nameBytes.count))
@@ -91,13 +87,30 @@ public struct HouseholdTable: Sendable, Equatable {
 
     /// Append another table's rows (shards loaded in parallel).
     public mutating func append(contentsOf other: HouseholdTable) {
-        for i in 0..<other.count {
-            append(id: other.ids[i], idNumber: other.idNumberBytes[(i * 18)..<(i * 18 + 18)], name: other.nameBytes[Int(other.nameOffsets[i])..<Int(other.nameOffsets[i + 1])],
-                   unitCode: other.unitCodes[Int(other.units[i])], members: Int(other.members[i]), income: other.income[i],
-                   categories: other.categories[i], causes: other.causes[i], fileStatus: other.fileStatus[i],
-                   difficulty: other.difficulty[i], mainCause: other.mainCause[i], identity: other.identity[i],
-                   registeredOn: other.registeredOn[i])
+        // Map the other table's unit indices onto ours, then append column by column.
+        let map: [UInt32] = other.unitCodes.map { code in
+            if let u = unitIndex[code] { return u }
+            let u = UInt32(unitCodes.count)
+            unitCodes.append(code)
+            unitIndex[code] = u
+            return u
         }
+        ids += other.ids
+        idNumberBytes += other.idNumberBytes
+        let base = UInt32(nameBytes.count)
+        nameBytes += other.nameBytes
+        nameOffsets += other.nameOffsets.dropFirst().map { $0 + base }
+        units += other.units.map { map[Int($0)] }
+        members += other.members
+        income += other.income
+        categories += other.categories
+        causes += other.causes
+        fileStatus += other.fileStatus
+        difficulty += other.difficulty
+        mainCause += other.mainCause
+        identity += other.identity
+        registeredOn += other.registeredOn
+        count += other.count
     }
 
     static func code(_ value: String?, in vocabulary: [String]) -> UInt8 {

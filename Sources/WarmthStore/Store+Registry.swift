@@ -307,9 +307,11 @@ extension Store {
     /// is read by `shards` connections at once, one thread each.
     public func householdTable(units: [String]? = nil, shards: Int = 2) throws -> HouseholdTable {
         var clauses: [String] = []
-        let unitCodes = units ?? []
-        if let units {
-            clauses.append("unit_code IN (\(units.map { _ in "?" }.joined(separator: ",")))")
+        // A subtree that holds every unit needs no filter (the common case: the whole city).
+        let everyUnit = try units.map { Set($0).count >= (try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM units") ?? 0 }) } ?? true
+        let unitCodes = everyUnit ? [] : (units ?? [])
+        if !everyUnit {
+            clauses.append("unit_code IN (\(unitCodes.map { _ in "?" }.joined(separator: ",")))")
         }
         let (lo, hi) = try db.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM households")!
@@ -364,6 +366,8 @@ extension Store {
                 parts.set(k, Result {
                     var config = Configuration()
                     config.readonly = true
+                    // Map the file instead of copying every page through read(2).
+                    config.prepareDatabase { try $0.execute(sql: "PRAGMA mmap_size = 4294967296") }
                     let queue = try DatabaseQueue(path: path, configuration: config)
                     return try queue.read { try read($0, ranges[k]) }
                 })
