@@ -98,9 +98,17 @@ extension LuaState {
     }
 
     /// Read a held table raw (no metamethod runs): its fields, its array items, and nested tables.
+    /// Strings read while it runs are copied into Swift once each (a plan's thousands of equal
+    /// categories are one Lua string, and one Swift string).
     public func withTable<R>(_ table: LuaReference, _ body: (borrowing TableReader) throws -> R) throws -> R {
         let base = lua_gettop(L)
-        defer { lua_settop(L, base) }
+        readDepth += 1
+        defer {
+            lua_settop(L, base)
+            readDepth -= 1
+            // The cache is keyed by the strings' addresses, valid only while the table keeps them.
+            if readDepth == 0 { stringCache.removeAll(keepingCapacity: true) }
+        }
         guard lua_checkstack(L, 16) != 0 else {
             throw LuaError(kind: .value, message: "Lua stack overflow while reading a table")
         }
@@ -131,14 +139,14 @@ extension LuaState {
             state.push(string: key)
             lua_rawget(L, index)
             defer { wl_pop(L, 1) }
-            return Self.read(L, -1)
+            return state.read(-1)
         }
 
         /// Item `i` (1-based), read raw.
         public func item(_ i: Int) -> Field {
             lua_rawgeti(L, index, lua_Integer(i))
             defer { wl_pop(L, 1) }
-            return Self.read(L, -1)
+            return state.read(-1)
         }
 
         /// Read the table at item `i` (or nil when it is not a table).
@@ -163,29 +171,12 @@ extension LuaState {
             var keys: [String] = []
             lua_pushnil(L)
             while lua_next(L, index) != 0 {
-                if lua_type(L, -2) == LUA_TSTRING, case .string(let s) = Self.read(L, -2) { keys.append(s) }
+                if lua_type(L, -2) == LUA_TSTRING, case .string(let s) = state.read(-2) { keys.append(s) }
                 wl_pop(L, 1)
             }
             return keys
         }
 
-        static func read(_ L: OpaquePointer, _ i: Int32) -> Field {
-            switch lua_type(L, i) {
-            case LUA_TNIL, LUA_TNONE: return .nil
-            case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, i) != 0)
-            case LUA_TNUMBER:
-                if wl_isinteger(L, i) != 0 { return .integer(Int64(lua_tointegerx(L, i, nil))) }
-                return .number(lua_tonumberx(L, i, nil))
-            case LUA_TSTRING:
-                var len = 0
-                let p = wl_tolstring(L, i, &len)!
-                let raw = UnsafeRawBufferPointer(start: p, count: len)
-                if let s = String(validating: raw, as: UTF8.self) { return .string(s) }
-                return .bytes(Array(raw))
-            case LUA_TTABLE: return .table
-            default: return .other(String(cString: lua_typename(L, lua_type(L, i))))
-            }
-        }
     }
 
     /// Call a held function with held arguments; hold its results (up to `results`).
@@ -218,6 +209,30 @@ extension LuaState {
         pushRef(reference.ref)
         defer { wl_pop(L, 1) }
         return try value(at: -1)
+    }
+}
+
+extension LuaState {
+    /// Read the value at `i` without running any metamethod; strings go through the cache.
+    func read(_ i: Int32) -> TableReader.Field {
+        switch lua_type(L, i) {
+        case LUA_TNIL, LUA_TNONE: return .nil
+        case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, i) != 0)
+        case LUA_TNUMBER:
+            if wl_isinteger(L, i) != 0 { return .integer(Int64(lua_tointegerx(L, i, nil))) }
+            return .number(lua_tonumberx(L, i, nil))
+        case LUA_TSTRING:
+            var len = 0
+            let p = wl_tolstring(L, i, &len)!
+            let key = UnsafeRawPointer(p)
+            if readDepth > 0, let cached = stringCache[key] { return .string(cached) }
+            let raw = UnsafeRawBufferPointer(start: p, count: len)
+            guard let s = String(validating: raw, as: UTF8.self) else { return .bytes(Array(raw)) }
+            if readDepth > 0 { stringCache[key] = s }
+            return .string(s)
+        case LUA_TTABLE: return .table
+        default: return .other(String(cString: lua_typename(L, lua_type(L, i))))
+        }
     }
 }
 

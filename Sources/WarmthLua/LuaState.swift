@@ -22,6 +22,10 @@ public final class LuaState {
     /// Chunk names the host loaded; used to recognise `chunk:line:` in messages.
     private(set) var chunkNames: Set<String> = []
 
+    /// Strings already copied into Swift during the current `withTable`, by address.
+    var stringCache: [UnsafeRawPointer: String] = [:]
+    var readDepth = 0
+
     /// Maximum nesting when copying a Lua table into Swift; deeper (or cyclic) tables are refused.
     public var maxReadDepth = 64
 
