@@ -53,10 +53,19 @@ public struct HouseholdTable: Sendable, Equatable {
                registeredOn: h.registeredOn.map { Int32($0.year * 10_000 + $0.month * 100 + $0.day) } ?? 0)
     }
 
-    /// Append one household from already-coded columns (the store's fast path).
-    public mutating func append(id: Int64, idNumber: some Collection<UInt8>, name: some Collection<UInt8>, unitCode: String, members: Int,
-                                income: Int64, categories: Int64, causes: Int64, fileStatus: UInt8, difficulty: UInt8,
-                                mainCause: UInt8, identity: UInt8, registeredOn: Int32) {
+    /// Set the unit codes up front, so that rows can be appended by unit index (the store's
+    /// fast path); the table must still be empty of units.
+    public mutating func defineUnits(_ codes: [String]) {
+        precondition(unitCodes.isEmpty, "units are defined once, before any row")
+        unitCodes = codes
+        for (i, c) in codes.enumerated() { unitIndex[c] = UInt32(i) }
+    }
+
+    /// Append one household whose unit is given by index into the defined units. The byte
+    /// buffers are concrete (not generic) so that this hot path is compiled for them.
+    public mutating func append(id: Int64, idNumber: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, unitIndex u: UInt32,
+                                members: Int, income: Int64, categories: Int64, causes: Int64, fileStatus: UInt8,
+                                difficulty: UInt8, mainCause: UInt8, identity: UInt8, registeredOn: Int32) {
         ids.append(id)
         let before = idNumberBytes.count
         idNumberBytes.append(contentsOf: idNumber.prefix(18))
@@ -65,14 +74,7 @@ public struct HouseholdTable: Sendable, Equatable {
         }
         nameBytes.append(contentsOf: name)
         nameOffsets.append(UInt32(nameBytes.count))
-        if let u = unitIndex[unitCode] {
-            units.append(u)
-        } else {
-            let u = UInt32(unitCodes.count)
-            unitCodes.append(unitCode)
-            unitIndex[unitCode] = u
-            units.append(u)
-        }
+        units.append(u)
         self.members.append(UInt8(clamping: members))
         self.income.append(income)
         self.categories.append(categories)
@@ -83,6 +85,27 @@ public struct HouseholdTable: Sendable, Equatable {
         self.identity.append(identity)
         self.registeredOn.append(registeredOn)
         count += 1
+    }
+
+    /// Append one household from already-coded columns, its unit given by code.
+    public mutating func append(id: Int64, idNumber: [UInt8], name: [UInt8], unitCode: String, members: Int,
+                                income: Int64, categories: Int64, causes: Int64, fileStatus: UInt8, difficulty: UInt8,
+                                mainCause: UInt8, identity: UInt8, registeredOn: Int32) {
+        let u: UInt32
+        if let known = unitIndex[unitCode] {
+            u = known
+        } else {
+            u = UInt32(unitCodes.count)
+            unitCodes.append(unitCode)
+            unitIndex[unitCode] = u
+        }
+        idNumber.withUnsafeBufferPointer { id18 in
+            name.withUnsafeBufferPointer { nameBytes in
+                append(id: id, idNumber: id18, name: nameBytes, unitIndex: u, members: members, income: income, categories: categories,
+                       causes: causes, fileStatus: fileStatus, difficulty: difficulty, mainCause: mainCause, identity: identity,
+                       registeredOn: registeredOn)
+            }
+        }
     }
 
     /// Append another table's rows (shards loaded in parallel).
@@ -147,16 +170,21 @@ public struct HouseholdTable: Sendable, Equatable {
 
     /// Age in whole years on `day`, and whether the ID number says male (an odd 17th digit).
     public func ageAndSex(at i: Int, on day: Day) -> (age: Int, male: Bool) {
-        idNumberBytes.withUnsafeBufferPointer { b in
-            let base = i * 18
-            @inline(__always) func d(_ k: Int) -> Int { Int(b[base + k] &- 0x30) }
-            let y = d(6) * 1000 + d(7) * 100 + d(8) * 10 + d(9)
-            let md = (d(10) * 10 + d(11)) * 100 + d(12) * 10 + d(13)
-            var age = day.year - y
-            if day.month * 100 + day.day < md { age -= 1 }
-            return (max(0, age), d(16) % 2 == 1)
-        }
+        (age(at: i, on: day), isMale(at: i))
     }
+
+    /// Age in whole years on `day`, from the ID number's birth date.
+    @inlinable public func age(at i: Int, on day: Day) -> Int {
+        let base = i * 18
+        let b = idNumberBytes
+        let y = Int(b[base + 6] &- 0x30) * 1000 + Int(b[base + 7] &- 0x30) * 100 + Int(b[base + 8] &- 0x30) * 10 + Int(b[base + 9] &- 0x30)
+        let md = (Int(b[base + 10] &- 0x30) * 10 + Int(b[base + 11] &- 0x30)) * 100 + Int(b[base + 12] &- 0x30) * 10 + Int(b[base + 13] &- 0x30)
+        let age = day.year - y - (day.month * 100 + day.day < md ? 1 : 0)
+        return age < 0 ? 0 : age
+    }
+
+    /// Whether the ID number says male (an odd 17th digit).
+    @inlinable public func isMale(at i: Int) -> Bool { (idNumberBytes[i * 18 + 16] &- 0x30) % 2 == 1 }
 
     /// The household as the domain type (for one household: explain, tests).
     public func household(at i: Int) -> Household {

@@ -118,9 +118,8 @@ final class ShardEvaluator {
         var age = [Int16](repeating: 0, count: t.count)
         var male = [UInt8](repeating: 0, count: t.count)
         for i in 0..<t.count {
-            let (a, m) = t.ageAndSex(at: i, on: referenceDate)
-            age[i] = Int16(clamping: a)
-            male[i] = m ? 1 : 0
+            age[i] = Int16(clamping: t.age(at: i, on: referenceDate))
+            male[i] = t.isMale(at: i) ? 1 : 0
         }
         return LuaHouseholdColumns(
             ids: t.ids, income: t.income, categories: t.categories, causes: t.causes, members: t.members,

@@ -294,7 +294,7 @@ extension Store {
     }
 
     static let tableSQL = """
-        SELECT id, id_number, name, unit_code, members, income_fen, categories, causes,
+        SELECT id, id_number, name, (SELECT rowid FROM units WHERE code = unit_code), members, income_fen, categories, causes,
                \(caseSQL("file_status", Vocabulary.fileStatuses, base: 0)),
                \(caseSQL("difficulty_type", Vocabulary.difficultyTypes, base: 1)),
                \(caseSQL("main_cause", Vocabulary.fileCauses, base: 1)),
@@ -325,8 +325,16 @@ extension Store {
 
         // Rows are stepped with SQLite's C API directly: GRDB prepares the statement and binds
         // its arguments; reading a million rows through Row values would cost seconds.
+        // Units by rowid: each row names its unit by a number, not a string to hash.
+        let unitRows = try db.read { try Row.fetchAll($0, sql: "SELECT rowid, code FROM units ORDER BY rowid") }
+        let codes: [String] = unitRows.map { $0[1] }
+        var byRowid = [UInt32](repeating: 0, count: Int((unitRows.last?[0] as Int64?) ?? 0) + 1)
+        for (i, r) in unitRows.enumerated() { byRowid[Int(r[0] as Int64)] = UInt32(i) }
+        let unitIndexByRowid = byRowid
+
         @Sendable func read(_ db: Database, _ range: (Int64, Int64)) throws -> HouseholdTable {
             var table = HouseholdTable()
+            table.defineUnits(codes)
             let statement = try db.makeStatement(sql: sql)
             try statement.setArguments(StatementArguments(unitCodes.map(\.databaseValue) + [range.0.databaseValue, range.1.databaseValue]))
             let raw = statement.sqliteStatement
@@ -343,7 +351,8 @@ extension Store {
                 }
                 let idBytes = UnsafeBufferPointer(start: sqlite3_column_text(raw, 1), count: Int(sqlite3_column_bytes(raw, 1)))
                 let nameBytes = UnsafeBufferPointer(start: sqlite3_column_text(raw, 2), count: Int(sqlite3_column_bytes(raw, 2)))
-                table.append(id: sqlite3_column_int64(raw, 0), idNumber: idBytes, name: nameBytes, unitCode: text(3),
+                table.append(id: sqlite3_column_int64(raw, 0), idNumber: idBytes, name: nameBytes,
+                             unitIndex: unitIndexByRowid[Int(sqlite3_column_int64(raw, 3))],
                              members: Int(sqlite3_column_int64(raw, 4)), income: sqlite3_column_int64(raw, 5),
                              categories: sqlite3_column_int64(raw, 6), causes: sqlite3_column_int64(raw, 7),
                              fileStatus: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 8)),

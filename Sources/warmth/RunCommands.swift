@@ -136,8 +136,9 @@ struct Run: ParsableCommand {
         }
         let done = clock.now
         if ProcessInfo.processInfo.environment["WARMTH_TIMING"] != nil {
-            warn(String(format: "timing: load %.3f s, evaluate %.3f s, report %.3f s, total %.3f s",
-                        (loaded - started).seconds, (evaluated - loaded).seconds, (done - evaluated).seconds, (done - started).seconds))
+            warn(String(format: "timing: load %.3f s, evaluate %.3f s (build %.3f, decide %.3f, %d workers), report %.3f s, total %.3f s",
+                        (loaded - started).seconds, (evaluated - loaded).seconds, plan.timings.build, plan.timings.decide,
+                        plan.timings.workers, (done - evaluated).seconds, (done - started).seconds))
         }
     }
 }
