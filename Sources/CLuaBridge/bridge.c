@@ -90,9 +90,13 @@ static void wl_hook(lua_State *L, lua_Debug *ar) {
         else if (c->deadline_ns > 0 && wl_monotonic_ns() > c->deadline_ns)
             c->tripped = WL_TRIP_DEADLINE;
     }
-    /* Once tripped, every later hook call raises again, so a script that catches the error with
-     * pcall and loops on is stopped again 1000 instructions later. */
+    /* Once tripped, the hook runs on every instruction and raises every time. Raising only every
+     * 1000 instructions is not enough: `while true do pcall(function() while true do end end) end`
+     * keeps the outer loop under 1000 instructions, so the hook would always fire inside the pcall
+     * and the script would run for ever. Raising at the very next instruction means the first
+     * instruction after a pcall returns raises again, outside it. wl_reset_run restores the count. */
     if (c->tripped != WL_TRIP_NONE) {
+        if (lua_gethookcount(L) != 1) lua_sethook(L, wl_hook, LUA_MASKCOUNT, 1);
         luaL_where(L, 0); /* level 0 in a hook: the Lua function being run */
         lua_pushstring(L, wl_trip_message(c->tripped));
         lua_concat(L, 2);
@@ -368,6 +372,7 @@ void wl_set_deadline_after(lua_State *L, int64_t nanoseconds) {
 
 void wl_reset_run(lua_State *L) {
     wl_context *c = wl_getcontext(L);
+    if (lua_gethookcount(L) != WL_HOOK_EVERY) lua_sethook(L, wl_hook, LUA_MASKCOUNT, WL_HOOK_EVERY);
     c->instr_run = 0;
     c->instr_call = 0;
     c->tripped = WL_TRIP_NONE;

@@ -390,6 +390,7 @@ final class ShardEvaluator {
         }
         let plan = try lua.reference(.table(LuaTable(array: entries)))
         let allocateFn = lua.fieldReference(policyTable, "allocate")
+        lua.memoryLimit = lua.bytesInUse + sandbox.limits.memoryBytes
         lua.resetRun()
         lua.setInstructionLimits(perCall: sandbox.limits.instructionsPerRun > 0 ? sandbox.limits.instructionsPerRun : nil, perRun: nil)
         let budget = try lua.reference(.integer(campaign.budget.fen))

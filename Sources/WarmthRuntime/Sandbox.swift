@@ -87,7 +87,9 @@ public final class Sandbox {
     public init(paths: ModulePaths, limits: SandboxLimits = SandboxLimits()) throws(LuaError) {
         self.paths = paths
         self.limits = limits
-        lua = try LuaState()
+        // The memory limit holds from the first chunk on: the script's top level runs under it too
+        // (decide gets a fresh allowance on top of the households once they are loaded).
+        lua = try LuaState(memoryLimit: limits.memoryBytes)
         // The hook is installed by LuaState before any chunk loads; set its budgets now.
         lua.setInstructionLimits(perCall: limits.instructionsToLoad > 0 ? limits.instructionsToLoad : nil, perRun: nil)
         try lua.open([.base, .string, .table, .math, .utf8])
@@ -207,6 +209,19 @@ public final class Sandbox {
             error("setmetatable: __gc (finalizers) is not allowed in Warmth scripts", 2)
           end
           return setmetatable(t, mt)
+        end
+
+        -- xpcall's handler runs after the failed call has unwound, as an ordinary call. Lua runs a
+        -- message handler before unwinding, with hooks switched off when the error came from the
+        -- host's count hook (a tripped limit): a handler that loops would run for ever, unseen.
+        local pcall = pcall
+        G.xpcall = function(f, handler, ...)
+          local function finish(ok, ...)
+            if ok then return true, ... end
+            local _, r = pcall(handler, (...))
+            return false, r
+          end
+          return finish(pcall(f, ...))
         end
 
         -- rawget and rawset work on the script's own tables, not on the host's protected objects.
