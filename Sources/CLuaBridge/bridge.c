@@ -117,10 +117,14 @@ static int wl_msgh(lua_State *L) {
     } else {
         msg = lua_pushfstring(L, "(error object is a %s value)", lua_typename(L, t));
     }
-    /* stack: err, [msg] — record the innermost Lua frame that has a line */
+    /* stack: err, [msg] — record the innermost frame of a script that has a line. The host's own
+     * chunks (named "=warmth-..."; the sandbox's wrappers, the driver loop) are skipped: an error
+     * raised in a wrapper such as setmetatable's belongs to the script line that called it. */
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
         if (!lua_getinfo(L, "Sl", &ar)) break;
+        if (ar.source[0] == '@' && ar.source[1] == '=') continue;
+        if (ar.source[0] == '@' && c->lib_prefix[0] && strncmp(ar.source + 1, c->lib_prefix, strlen(c->lib_prefix)) == 0) continue;
         if (ar.currentline > 0) {
             const char *src = ar.source[0] == '@' || ar.source[0] == '=' ? ar.source + 1 : ar.short_src;
             snprintf(c->err_source, sizeof c->err_source, "%s", src);

@@ -72,9 +72,14 @@ final class ShardEvaluator {
 
     /// Phase one: run the script's top level under a small budget to declare its policy.
     func loadPolicy() throws {
-        let chunk = try lua.load(policy.source, chunkName: policy.path)
-        let results = try lua.call(chunk.reference, [], results: 1)
-        policyTable = results[0]
+        let loaded: Result<LuaReference, LuaError> = Result { () throws(LuaError) -> LuaReference in
+            let chunk = try lua.load(policy.source, chunkName: policy.path)
+            return try lua.call(chunk.reference, [], results: 1)[0]
+        }
+        switch loaded {
+        case .success(let table): policyTable = table
+        case .failure(let error): throw failure(error, at: 0)
+        }
         try lua.withTable(policyTable) { t in
             guard case .boolean(true) = t.field("__warmth_policy") else {
                 throw RunFailure("\(policy.path): the script must end with `return w.policy { ... }` (it returned something else)")
@@ -287,10 +292,11 @@ final class ShardEvaluator {
                     for k in 0..<ei.count {
                         guard case .integer(let i) = ei.item(k + 1) else { continue }
                         let h = households[base + Int(i) - 1]
-                        var message = ""
+                        var message = "(no message)"
                         if case .string(let m) = em.item(k + 1) { message = m }
-                        errors.append(DecisionError(household: base + Int(i) - 1, maskedIDNumber: h.maskedIDNumber,
-                                                    error: LuaError(kind: .runtime, message: message)))
+                        var error = lua.scriptError(message)
+                        if error.chunk == nil, !error.message.hasPrefix(policy.path) { error.message = "\(policy.path): \(error.message)" }
+                        errors.append(DecisionError(household: base + Int(i) - 1, maskedIDNumber: h.maskedIDNumber, error: error))
                     }
                 }
             }
@@ -320,10 +326,14 @@ final class ShardEvaluator {
     /// Name the household (masked) and the limit, and say how to raise it.
     func failure(_ error: LuaError, at index: Int) -> RunFailure {
         var text = error.description
+        // No script line is known (a memory error, or a tail call hid the frame): name the script.
+        if error.chunk == nil, !text.hasPrefix(policy.path) { text = "\(policy.path): \(text)" }
         if index > 0 {
             text += " (household \(households[households.startIndex + index - 1].maskedIDNumber))"
         }
         switch error.kind {
+        case .limit(.instructionsPerCall) where index == 0:
+            text += "\nLoading the script (its top level, outside decide) ran more than \(sandbox.limits.instructionsToLoad) instructions: look for an endless loop at the top level."
         case .limit(.instructionsPerCall):
             text += "\nThe decision for one household ran more than \(sandbox.limits.instructionsPerDecision) instructions: look for an endless loop, or raise the limit with --max-instructions."
         case .limit(.instructionsPerRun):

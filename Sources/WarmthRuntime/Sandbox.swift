@@ -90,6 +90,7 @@ public final class Sandbox {
         // The memory limit holds from the first chunk on: the script's top level runs under it too
         // (decide gets a fresh allowance on top of the households once they are loaded).
         lua = try LuaState(memoryLimit: limits.memoryBytes)
+        lua.libraryChunkPrefix = Sandbox.display(paths.stdlib).hasSuffix("/") ? Sandbox.display(paths.stdlib) : Sandbox.display(paths.stdlib) + "/"
         // The hook is installed by LuaState before any chunk loads; set its budgets now.
         lua.setInstructionLimits(perCall: limits.instructionsToLoad > 0 ? limits.instructionsToLoad : nil, perRun: nil)
         try lua.open([.base, .string, .table, .math, .utf8])

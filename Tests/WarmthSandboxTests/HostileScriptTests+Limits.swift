@@ -16,8 +16,9 @@ extension HostileScriptTests {
     func pcallSwallow(_ body: String) throws {
         let arena = try Arena()
         for keepGoing in [false, true] {
-            let (message, _) = arena.failure(decide("  \(body)"), keepGoing: keepGoing)
+            let (message, p) = arena.failure(decide("  \(body)"), keepGoing: keepGoing)
             #expect(message.contains("instruction limit per call exceeded"), "\(message)")
+            #expect(message.contains(p.path), "\(message)")
             #expect(message.contains("(household \(arena.first))"), "\(message)")
         }
     }
@@ -40,6 +41,7 @@ extension HostileScriptTests {
         let arena = try Arena()
         let (message, _) = arena.failure("local s = string.rep('x', 1 << 20)\nwhile true do s = s .. s end")
         #expect(message.contains("not enough memory: the script needs more than its memory limit"), "\(message)")
+        #expect(message.contains("needed more than 16 MiB: raise the limit with --max-memory"), "\(message)")
     }
 
     @Test("allocate runs under the memory limit")

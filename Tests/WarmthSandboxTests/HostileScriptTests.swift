@@ -316,7 +316,7 @@ import WarmthStore
                 let p = arena.policy(decide("  \(code)"))
                 let plan = try arena.run(p, limits: limits, keepGoing: true).get()
                 #expect(plan.errors.count == min(arena.households.count, 100))
-                #expect(plan.errors.allSatisfy { $0.error.message == "(error object is a table value)" }, "\(plan.errors.first!)")
+                #expect(plan.errors.allSatisfy { $0.error.message == "\(p.path): (error object is a table value)" }, "\(plan.errors.first!)")
             } else {
                 let (message, p) = arena.failure(decide("  \(code)"), limits: limits)
                 #expect(message.contains("\(p.path):3: (error object is a table value) (household \(arena.first))"), "\(message)")
