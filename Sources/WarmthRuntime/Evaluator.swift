@@ -347,6 +347,16 @@ final class ShardEvaluator {
         return RunFailure(text, error: error)
     }
 
+    /// The most one payout may be: far above any relief standard, and low enough that no sum of
+    /// payouts in a run can overflow (an Int64 of fen would trap on overflow and end the process).
+    static let maxPayout = Money(yuan: 1_000_000)
+
+    static func isControl(_ c: Unicode.Scalar) -> Bool {
+        let v = c.value
+        return v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029
+            || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+    }
+
     /// Check one returned payout raw, exactly as the host accepts it.
     func validate(_ p: borrowing LuaState.TableReader, household: Int, intern: (String) -> String) throws -> PlannedPayout {
         let h = households[household]
@@ -355,6 +365,8 @@ final class ShardEvaluator {
         }
         let amount: Int64
         switch p.field("amount") {
+        case .integer(let i) where i > ShardEvaluator.maxPayout.fen:
+            throw bad("the payout amount \(Money(fen: i).yuanText) is more than one payout may be (\(ShardEvaluator.maxPayout.yuanText))")
         case .integer(let i) where i >= 0: amount = i
         case .integer(let i): throw bad("the payout amount is negative (\(i) fen)")
         case .number(let d) where d.isNaN: throw bad("the payout amount is NaN: amounts are integer fen")
@@ -364,8 +376,15 @@ final class ShardEvaluator {
         func text(_ key: String, max: Int, required: Bool) throws -> String? {
             switch p.field(key) {
             case .nil where !required: return nil
-            case .string(let s) where !s.isEmpty && s.utf8.count <= max: return intern(s)
             case .string(let s) where s.utf8.count > max: throw bad("the payout's \(key) is longer than \(max) bytes")
+            case .string(let s) where !s.isEmpty:
+                // Text goes into reports, receipt sheets and terminals: no control characters,
+                // no line or paragraph separators, no bidirectional overrides.
+                if let c = s.unicodeScalars.first(where: ShardEvaluator.isControl) {
+                    throw bad("the payout's \(key) contains the control character U+\(String(format: "%04X", c.value)); it must be plain text")
+                }
+                return intern(s)
+            case .bytes: throw bad("the payout's \(key) is not valid UTF-8 text")
             case let other: throw bad("the payout's \(key) is \(ShardEvaluator.describe(other)); it must be a non-empty string")
             }
         }
