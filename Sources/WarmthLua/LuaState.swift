@@ -333,6 +333,25 @@ public final class LuaState {
         if case .table(let t) = value { try push(readOnly: t, kind: kind) } else { try push(value) }
     }
 
+    /// The value at `index`, scalars only (see `LuaCall.preview`).
+    func preview(at index: Int32, maxBytes: Int) -> LuaValue {
+        switch lua_type(L, index) {
+        case LUA_TNIL, LUA_TNONE: return .nil
+        case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, index) != 0)
+        case LUA_TNUMBER:
+            if wl_isinteger(L, index) != 0 { return .integer(Int64(lua_tointegerx(L, index, nil))) }
+            return .number(lua_tonumberx(L, index, nil))
+        case LUA_TSTRING:
+            var len = 0
+            let ptr = wl_tolstring(L, index, &len)!
+            let bytes = UnsafeRawBufferPointer(start: ptr, count: min(len, max(0, maxBytes)))
+            if let s = String(validating: bytes, as: UTF8.self) { return .string(s) }
+            return .bytes(Array(bytes))
+        default:
+            return .opaque(String(cString: lua_typename(L, lua_type(L, index))))
+        }
+    }
+
     /// Copy the value at `index` into Swift without running any metamethod.
     public func value(at index: Int32) throws(LuaError) -> LuaValue {
         try value(at: lua_absindex(L, index), depth: 0)
@@ -626,6 +645,15 @@ public struct LuaCall {
 
     public var arguments: [LuaValue] {
         get throws { try (0..<count).map { try argument($0 + 1) } }
+    }
+
+    /// Argument `i` without copying anything large: a table, function or other object reads as
+    /// `.opaque(type name)`, and a string is cut to its first `maxBytes` bytes. Use it for
+    /// arguments from untrusted scripts: `argument(_:)` copies a whole table, and a table of 60
+    /// levels that shares its children (a DAG, not a cycle) stands for 2^60 values.
+    public func preview(_ i: Int32, maxBytes: Int) -> LuaValue {
+        guard i >= 1, i <= count else { return .nil }
+        return state.preview(at: i, maxBytes: maxBytes)
     }
 }
 

@@ -109,14 +109,24 @@ public final class Sandbox {
         hostHelpers = table
 
         try lua.register("require", returningReference: { [unowned self] call in
-            guard case .string(let name) = try call.argument(1) else {
+            // Never call.argument: it would copy a table argument whole, however large.
+            guard case .string(let name) = call.preview(1, maxBytes: 201) else {
                 throw SandboxError("require takes a module name such as \"warmth\"")
             }
+            guard name.utf8.count <= 200 else { throw SandboxError("require: a module name is at most 200 bytes") }
             return try self.require(name)
         })
         try lua.register("print") { [unowned self] call in
-            let parts = try call.arguments.map(Sandbox.show)
-            if self.printed.count < 1_000 { self.printed.append(String(parts.joined(separator: "\t").prefix(2_000))) }
+            // Read at most 2,000 bytes of what is printed, and never copy a table: print(t) of a
+            // table whose children are shared 60 levels deep would copy 2^60 values.
+            guard self.printed.count < 1_000 else { return [] }
+            var line = ""
+            for i in 0..<call.count {
+                if i > 0 { line += "\t" }
+                line += Sandbox.show(call.preview(i + 1, maxBytes: 2_000))
+                if line.utf8.count >= 2_000 { break }
+            }
+            self.printed.append(String(line.prefix(2_000)))
             return []
         }
         // From here on, globals the script reads must exist.
