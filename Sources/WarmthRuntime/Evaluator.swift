@@ -171,10 +171,10 @@ final class ShardEvaluator {
     /// the index of the household being decided into `progress[1]`, which both names the
     /// household when a decision fails and restarts the per-decision instruction budget.
     static let driverSource = """
+        local pcall, type = ...
         return function(H, decide, params, campaign, progress, out_i, out_p, keep_going, max_errors, err_i, err_m)
           local n, e = 0, 0
           if keep_going then
-            local pcall, type = pcall, type
             for i = 1, #H do
               progress[1] = i
               local ok, p = pcall(decide, H[i], params, campaign)
@@ -232,7 +232,10 @@ final class ShardEvaluator {
         }
         let campaignRef = try lua.reference(readOnly: campaign)
         let decide = lua.fieldReference(policyTable, "decide")
-        let driver = try lua.load(ShardEvaluator.driverSource, chunkName: "=warmth-driver").callReturningFunction()
+        // The driver gets the pcall and type the sandbox started with, not the globals the
+        // script's top level may have replaced.
+        let driver = try lua.call(try lua.load(ShardEvaluator.driverSource, chunkName: "=warmth-driver").reference,
+                                  [sandbox.pristine.pcall, sandbox.pristine.type], results: 1)[0]
         let progress = lua.newTable(), outI = lua.newTable(), outP = lua.newTable(), errI = lua.newTable(), errM = lua.newTable()
 
         lua.memoryLimit = lua.bytesInUse + limits.memoryBytes
@@ -247,7 +250,7 @@ final class ShardEvaluator {
         }
         let count: Int
         do {
-            let r = try lua.call(driver.reference, [householdArray, decide, paramsRef, campaignRef, progress, outI, outP,
+            let r = try lua.call(driver, [householdArray, decide, paramsRef, campaignRef, progress, outI, outP,
                                                     try lua.reference(.boolean(keepGoing)), try lua.reference(.integer(Int64(maxErrors))),
                                                     errI, errM], results: 1)
             guard case .integer(let n) = try lua.value(of: r[0]) else { throw RunFailure("the driver returned no count") }

@@ -83,6 +83,9 @@ public final class Sandbox {
     /// Lines the script printed (at most 1,000 are kept).
     public private(set) var printed: [String] = []
     private let hostHelpers: LuaReference
+    /// The base library's pcall and type, held before any script runs (a script may replace the
+    /// globals; the host's driver loop must not use its replacements).
+    let pristine: (pcall: LuaReference, type: LuaReference)
 
     public init(paths: ModulePaths, limits: SandboxLimits = SandboxLimits()) throws(LuaError) {
         self.paths = paths
@@ -94,6 +97,7 @@ public final class Sandbox {
         // The hook is installed by LuaState before any chunk loads; set its budgets now.
         lua.setInstructionLimits(perCall: limits.instructionsToLoad > 0 ? limits.instructionsToLoad : nil, perRun: nil)
         try lua.open([.base, .string, .table, .math, .utf8])
+        pristine = (lua.globalReference("pcall"), lua.globalReference("type"))
         try lua.run(Sandbox.prelude, chunkName: "=warmth-sandbox",
                     arguments: [.integer(Int64(limits.maxStringBytes)), .integer(Int64(limits.maxPatternSubject))])
 
