@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "WarmthRuntimeTests", dependencies: ["WarmthRuntime", "WarmthDomain", "WarmthLua", "WarmthStore", "WarmthData"]),
         .testTarget(name: "WarmthCLITests", dependencies: ["WarmthDomain"]),
         .testTarget(name: "WarmthStoreTests", dependencies: ["WarmthStore", "WarmthData", "WarmthDomain"]),
+        .testTarget(name: "WarmthSandboxTests", dependencies: ["WarmthRuntime", "WarmthDomain", "WarmthLua", "WarmthStore", "WarmthData"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -90,9 +90,13 @@ static void wl_hook(lua_State *L, lua_Debug *ar) {
         else if (c->deadline_ns > 0 && wl_monotonic_ns() > c->deadline_ns)
             c->tripped = WL_TRIP_DEADLINE;
     }
-    /* Once tripped, every later hook call raises again, so a script that catches the error with
-     * pcall and loops on is stopped again 1000 instructions later. */
+    /* Once tripped, the hook runs on every instruction and raises every time. Raising only every
+     * 1000 instructions is not enough: `while true do pcall(function() while true do end end) end`
+     * keeps the outer loop under 1000 instructions, so the hook would always fire inside the pcall
+     * and the script would run for ever. Raising at the very next instruction means the first
+     * instruction after a pcall returns raises again, outside it. wl_reset_run restores the count. */
     if (c->tripped != WL_TRIP_NONE) {
+        if (lua_gethookcount(L) != 1) lua_sethook(L, wl_hook, LUA_MASKCOUNT, 1);
         luaL_where(L, 0); /* level 0 in a hook: the Lua function being run */
         lua_pushstring(L, wl_trip_message(c->tripped));
         lua_concat(L, 2);
@@ -113,10 +117,14 @@ static int wl_msgh(lua_State *L) {
     } else {
         msg = lua_pushfstring(L, "(error object is a %s value)", lua_typename(L, t));
     }
-    /* stack: err, [msg] — record the innermost Lua frame that has a line */
+    /* stack: err, [msg] — record the innermost frame of a script that has a line. The host's own
+     * chunks (named "=warmth-..."; the sandbox's wrappers, the driver loop) are skipped: an error
+     * raised in a wrapper such as setmetatable's belongs to the script line that called it. */
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
         if (!lua_getinfo(L, "Sl", &ar)) break;
+        if (ar.source[0] == '@' && ar.source[1] == '=') continue;
+        if (ar.source[0] == '@' && c->lib_prefix[0] && strncmp(ar.source + 1, c->lib_prefix, strlen(c->lib_prefix)) == 0) continue;
         if (ar.currentline > 0) {
             const char *src = ar.source[0] == '@' || ar.source[0] == '=' ? ar.source + 1 : ar.short_src;
             snprintf(c->err_source, sizeof c->err_source, "%s", src);
@@ -405,6 +413,7 @@ void wl_set_deadline_after(lua_State *L, int64_t nanoseconds) {
 
 void wl_reset_run(lua_State *L) {
     wl_context *c = wl_getcontext(L);
+    if (lua_gethookcount(L) != WL_HOOK_EVERY) lua_sethook(L, wl_hook, LUA_MASKCOUNT, WL_HOOK_EVERY);
     c->instr_run = 0;
     c->instr_call = 0;
     c->tripped = WL_TRIP_NONE;

@@ -102,6 +102,8 @@ static int hh_index(lua_State *L) {
 static int hh_newindex(lua_State *L) {
     if (lua_type(L, 2) == LUA_TSTRING)
         return luaL_error(L, "attempt to write field '%s' of a read-only household", lua_tostring(L, 2));
+    if (lua_type(L, 2) == LUA_TNUMBER)
+        return luaL_error(L, "attempt to write index %s of a read-only household", lua_tostring(L, 2));
     return luaL_error(L, "attempt to write a %s key of a read-only household", luaL_typename(L, 2));
 }
 
@@ -223,6 +225,8 @@ void wl_households_class(lua_State *L) {
     lua_setfield(L, mt, "__tostring");
     lua_pushliteral(L, "household");
     lua_setfield(L, mt, "__metatable");
+    lua_pushliteral(L, "household"); /* what type errors call it ("table expected, got household") */
+    lua_setfield(L, mt, "__name");
 #undef PUSH_UPVALUES
     lua_settop(L, strings - 1);
 }

@@ -109,6 +109,18 @@ public final class LuaState {
         wl_set_deadline_after(L, max(1, Int64(seconds * 1e9)))
     }
 
+    /// Chunks whose names start with this (a library's folder) are not blamed for an error that
+    /// carries no position of its own: the script frame that called into them is.
+    public var libraryChunkPrefix: String = "" {
+        didSet {
+            withUnsafeMutableBytes(of: &context.pointee.lib_prefix) { raw in
+                let bytes = Array(libraryChunkPrefix.utf8.prefix(raw.count - 1))
+                raw.copyBytes(from: bytes)
+                raw[bytes.count] = 0
+            }
+        }
+    }
+
     /// Zero the run's instruction count and clear a tripped limit or an interrupt.
     public func resetRun() { wl_reset_run(L) }
 
@@ -130,7 +142,12 @@ public final class LuaState {
             }
         }
         chunkNames.insert(chunkName)
-        guard status == LUA_OK else { throw popError(status: status) }
+        guard status == LUA_OK else {
+            var error = popError(status: status)
+            // "attempt to load a binary chunk" comes without a position: say which file it was.
+            if error.chunk == nil, !error.message.hasPrefix(chunkName) { error.message = "\(chunkName): \(error.message)" }
+            throw error
+        }
         return LuaFunction(state: self, ref: popRef())
     }
 
@@ -320,6 +337,25 @@ public final class LuaState {
         if case .table(let t) = value { try push(readOnly: t, kind: kind) } else { try push(value) }
     }
 
+    /// The value at `index`, scalars only (see `LuaCall.preview`).
+    func preview(at index: Int32, maxBytes: Int) -> LuaValue {
+        switch lua_type(L, index) {
+        case LUA_TNIL, LUA_TNONE: return .nil
+        case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, index) != 0)
+        case LUA_TNUMBER:
+            if wl_isinteger(L, index) != 0 { return .integer(Int64(lua_tointegerx(L, index, nil))) }
+            return .number(lua_tonumberx(L, index, nil))
+        case LUA_TSTRING:
+            var len = 0
+            let ptr = wl_tolstring(L, index, &len)!
+            let bytes = UnsafeRawBufferPointer(start: ptr, count: min(len, max(0, maxBytes)))
+            if let s = String(validating: bytes, as: UTF8.self) { return .string(s) }
+            return .bytes(Array(bytes))
+        default:
+            return .opaque(String(cString: lua_typename(L, lua_type(L, index))))
+        }
+    }
+
     /// Copy the value at `index` into Swift without running any metamethod.
     public func value(at index: Int32) throws(LuaError) -> LuaValue {
         try value(at: lua_absindex(L, index), depth: 0)
@@ -427,6 +463,20 @@ public final class LuaState {
         default: kind = .runtime
         }
         if kind == .memory { message = "not enough memory: the script needs more than its memory limit" }
+        return located(message, kind: kind, traceback: traceback, recorded: true)
+    }
+
+    /// A message a script raised (say, one a keep-going run collected with pcall) as an error that
+    /// names the script's path and line: Lua's shortened "...tail" names are put back in full,
+    /// and a position in the host's own chunks is dropped.
+    public func scriptError(_ message: String) -> LuaError {
+        located(message, kind: .runtime, traceback: nil, recorded: false)
+    }
+
+    /// Find the script position of `message`: the one it starts with when that names a script the
+    /// host loaded, else (with `recorded`) the frame the message handler recorded.
+    private func located(_ text: String, kind: LuaError.Kind, traceback: String?, recorded: Bool) -> LuaError {
+        var message = text
         var chunk: String?
         var line: Int?
         // Lua shortens long chunk names to ".../tail"; put back the full name the host gave.
@@ -439,8 +489,19 @@ public final class LuaState {
                 }
             }
         }
-        // Prefer the position in the message, when it names a chunk the host loaded.
-        for name in chunkNames where message.hasPrefix(name + ":") {
+        // A position in one of the host's own chunks ("=warmth-driver:19: ") is where a script's
+        // error(msg, 2) or a tail call pointed, never what the script's author should fix: drop it
+        // and fall back to the script frame the message handler recorded.
+        for name in chunkNames where name.hasPrefix("=") && message.hasPrefix(name + ":") {
+            let rest = message.dropFirst(name.count + 1)
+            let digits = rest.prefix { $0.isNumber }
+            if !digits.isEmpty, rest.dropFirst(digits.count).hasPrefix(": ") {
+                message = String(rest.dropFirst(digits.count + 2))
+                break
+            }
+        }
+        // Prefer the position in the message, when it names a script the host loaded.
+        for name in chunkNames where !name.hasPrefix("=") && message.hasPrefix(name + ":") {
             let rest = message.dropFirst(name.count + 1)
             if let digits = Int(rest.prefix { $0.isNumber }), rest.dropFirst(String(digits).count).hasPrefix(":") {
                 chunk = name
@@ -448,7 +509,7 @@ public final class LuaState {
                 break
             }
         }
-        if chunk == nil, context.pointee.err_line > 0 {
+        if chunk == nil, recorded, context.pointee.err_line > 0 {
             let source = withUnsafeBytes(of: context.pointee.err_source) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
@@ -456,11 +517,6 @@ public final class LuaState {
                 chunk = source
                 line = Int(context.pointee.err_line)
             }
-        }
-        if kind == .limit(.instructionsPerCall) || kind == .limit(.instructionsPerRun) || kind == .limit(.time)
-            || kind == .limit(.interrupted)
-        {
-            // The message may carry "chunk:line:" from the hook; keep it.
         }
         return LuaError(kind: kind, message: message, chunk: chunk, line: line, traceback: traceback)
     }
@@ -593,6 +649,15 @@ public struct LuaCall {
 
     public var arguments: [LuaValue] {
         get throws { try (0..<count).map { try argument($0 + 1) } }
+    }
+
+    /// Argument `i` without copying anything large: a table, function or other object reads as
+    /// `.opaque(type name)`, and a string is cut to its first `maxBytes` bytes. Use it for
+    /// arguments from untrusted scripts: `argument(_:)` copies a whole table, and a table of 60
+    /// levels that shares its children (a DAG, not a cycle) stands for 2^60 values.
+    public func preview(_ i: Int32, maxBytes: Int) -> LuaValue {
+        guard i >= 1, i <= count else { return .nil }
+        return state.preview(at: i, maxBytes: maxBytes)
     }
 }
 

@@ -50,9 +50,14 @@ final class ShardEvaluator {
 
     /// Phase one: run the script's top level under a small budget to declare its policy.
     func loadPolicy() throws {
-        let chunk = try lua.load(policy.source, chunkName: policy.path)
-        let results = try lua.call(chunk.reference, [], results: 1)
-        policyTable = results[0]
+        let loaded: Result<LuaReference, LuaError> = Result { () throws(LuaError) -> LuaReference in
+            let chunk = try lua.load(policy.source, chunkName: policy.path)
+            return try lua.call(chunk.reference, [], results: 1)[0]
+        }
+        switch loaded {
+        case .success(let table): policyTable = table
+        case .failure(let error): throw failure(error, at: 0)
+        }
         try lua.withTable(policyTable) { t in
             guard case .boolean(true) = t.field("__warmth_policy") else {
                 throw RunFailure("\(policy.path): the script must end with `return w.policy { ... }` (it returned something else)")
@@ -132,10 +137,10 @@ final class ShardEvaluator {
     /// the index of the household being decided into `progress[1]`, which both names the
     /// household when a decision fails and restarts the per-decision instruction budget.
     static let driverSource = """
+        local pcall, type = ...
         return function(H, decide, params, campaign, progress, out_i, out_p, keep_going, max_errors, err_i, err_m)
           local n, e = 0, 0
           if keep_going then
-            local pcall, type = pcall, type
             for i = 1, #H do
               progress[1] = i
               local ok, p = pcall(decide, H[i], params, campaign)
@@ -193,7 +198,10 @@ final class ShardEvaluator {
         }
         let campaignRef = try lua.reference(readOnly: campaign)
         let decide = lua.fieldReference(policyTable, "decide")
-        let driver = try lua.load(ShardEvaluator.driverSource, chunkName: "=warmth-driver").callReturningFunction()
+        // The driver gets the pcall and type the sandbox started with, not the globals the
+        // script's top level may have replaced.
+        let driver = try lua.call(try lua.load(ShardEvaluator.driverSource, chunkName: "=warmth-driver").reference,
+                                  [sandbox.pristine.pcall, sandbox.pristine.type], results: 1)[0]
         let progress = lua.newTable(), outI = lua.newTable(), outP = lua.newTable(), errI = lua.newTable(), errM = lua.newTable()
 
         lua.memoryLimit = lua.bytesInUse + limits.memoryBytes
@@ -209,7 +217,7 @@ final class ShardEvaluator {
         }
         let count: Int
         do {
-            let r = try lua.call(driver.reference, [householdArray, decide, paramsRef, campaignRef, progress, outI, outP,
+            let r = try lua.call(driver, [householdArray, decide, paramsRef, campaignRef, progress, outI, outP,
                                                     try lua.reference(.boolean(keepGoing)), try lua.reference(.integer(Int64(maxErrors))),
                                                     errI, errM], results: 1)
             guard case .integer(let n) = try lua.value(of: r[0]) else { throw RunFailure("the driver returned no count") }
@@ -253,10 +261,12 @@ final class ShardEvaluator {
                 try lua.withTable(errM) { em in
                     for k in 0..<ei.count {
                         guard case .integer(let i) = ei.item(k + 1) else { continue }
-                        var message = ""
+                        var message = "(no message)"
                         if case .string(let m) = em.item(k + 1) { message = m }
+                        var error = lua.scriptError(message)
+                        if error.chunk == nil, !error.message.hasPrefix(policy.path) { error.message = "\(policy.path): \(error.message)" }
                         errors.append(DecisionError(household: base + Int(i) - 1, maskedIDNumber: table.maskedIDNumber(at: base + Int(i) - 1),
-                                                    error: LuaError(kind: .runtime, message: message)))
+                                                    error: error))
                     }
                 }
             }
@@ -286,10 +296,14 @@ final class ShardEvaluator {
     /// Name the household (masked) and the limit, and say how to raise it.
     func failure(_ error: LuaError, at index: Int) -> RunFailure {
         var text = error.description
+        // No script line is known (a memory error, or a tail call hid the frame): name the script.
+        if error.chunk == nil, !text.hasPrefix(policy.path) { text = "\(policy.path): \(text)" }
         if index > 0 {
             text += " (household \(table.maskedIDNumber(at: range.lowerBound + index - 1)))"
         }
         switch error.kind {
+        case .limit(.instructionsPerCall) where index == 0:
+            text += "\nLoading the script (its top level, outside decide) ran more than \(sandbox.limits.instructionsToLoad) instructions: look for an endless loop at the top level."
         case .limit(.instructionsPerCall):
             text += "\nThe decision for one household ran more than \(sandbox.limits.instructionsPerDecision) instructions: look for an endless loop, or raise the limit with --max-instructions."
         case .limit(.instructionsPerRun):
@@ -303,6 +317,16 @@ final class ShardEvaluator {
         return RunFailure(text, error: error)
     }
 
+    /// The most one payout may be: far above any relief standard, and low enough that no sum of
+    /// payouts in a run can overflow (an Int64 of fen would trap on overflow and end the process).
+    static let maxPayout = Money(yuan: 1_000_000)
+
+    static func isControl(_ c: Unicode.Scalar) -> Bool {
+        let v = c.value
+        return v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029
+            || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+    }
+
     /// Check one returned payout raw, exactly as the host accepts it.
     func validate(_ p: borrowing LuaState.TableReader, household: Int, intern: (String) -> String) throws -> PlannedPayout {
         func bad(_ message: String) -> RunFailure {
@@ -310,6 +334,8 @@ final class ShardEvaluator {
         }
         let amount: Int64
         switch p.field("amount") {
+        case .integer(let i) where i > ShardEvaluator.maxPayout.fen:
+            throw bad("the payout amount \(Money(fen: i).yuanText) is more than one payout may be (\(ShardEvaluator.maxPayout.yuanText))")
         case .integer(let i) where i >= 0: amount = i
         case .integer(let i): throw bad("the payout amount is negative (\(i) fen)")
         case .number(let d) where d.isNaN: throw bad("the payout amount is NaN: amounts are integer fen")
@@ -319,8 +345,15 @@ final class ShardEvaluator {
         func text(_ key: String, max: Int, required: Bool) throws -> String? {
             switch p.field(key) {
             case .nil where !required: return nil
-            case .string(let s) where !s.isEmpty && s.utf8.count <= max: return intern(s)
             case .string(let s) where s.utf8.count > max: throw bad("the payout's \(key) is longer than \(max) bytes")
+            case .string(let s) where !s.isEmpty:
+                // Text goes into reports, receipt sheets and terminals: no control characters,
+                // no line or paragraph separators, no bidirectional overrides.
+                if let c = s.unicodeScalars.first(where: ShardEvaluator.isControl) {
+                    throw bad("the payout's \(key) contains the control character U+\(String(format: "%04X", c.value)); it must be plain text")
+                }
+                return intern(s)
+            case .bytes: throw bad("the payout's \(key) is not valid UTF-8 text")
             case let other: throw bad("the payout's \(key) is \(ShardEvaluator.describe(other)); it must be a non-empty string")
             }
         }
@@ -356,6 +389,7 @@ final class ShardEvaluator {
         }
         let plan = try lua.reference(.table(LuaTable(array: entries)))
         let allocateFn = lua.fieldReference(policyTable, "allocate")
+        lua.memoryLimit = lua.bytesInUse + sandbox.limits.memoryBytes
         lua.resetRun()
         lua.setInstructionLimits(perCall: sandbox.limits.instructionsPerRun > 0 ? sandbox.limits.instructionsPerRun : nil, perRun: nil)
         let budget = try lua.reference(.integer(campaign.budget.fen))

@@ -83,14 +83,21 @@ public final class Sandbox {
     /// Lines the script printed (at most 1,000 are kept).
     public private(set) var printed: [String] = []
     private let hostHelpers: LuaReference
+    /// The base library's pcall and type, held before any script runs (a script may replace the
+    /// globals; the host's driver loop must not use its replacements).
+    let pristine: (pcall: LuaReference, type: LuaReference)
 
     public init(paths: ModulePaths, limits: SandboxLimits = SandboxLimits()) throws(LuaError) {
         self.paths = paths
         self.limits = limits
-        lua = try LuaState()
+        // The memory limit holds from the first chunk on: the script's top level runs under it too
+        // (decide gets a fresh allowance on top of the households once they are loaded).
+        lua = try LuaState(memoryLimit: limits.memoryBytes)
+        lua.libraryChunkPrefix = Sandbox.display(paths.stdlib).hasSuffix("/") ? Sandbox.display(paths.stdlib) : Sandbox.display(paths.stdlib) + "/"
         // The hook is installed by LuaState before any chunk loads; set its budgets now.
         lua.setInstructionLimits(perCall: limits.instructionsToLoad > 0 ? limits.instructionsToLoad : nil, perRun: nil)
         try lua.open([.base, .string, .table, .math, .utf8])
+        pristine = (lua.globalReference("pcall"), lua.globalReference("type"))
         try lua.run(Sandbox.prelude, chunkName: "=warmth-sandbox",
                     arguments: [.integer(Int64(limits.maxStringBytes)), .integer(Int64(limits.maxPatternSubject))])
 
@@ -108,14 +115,24 @@ public final class Sandbox {
         hostHelpers = table
 
         try lua.register("require", returningReference: { [unowned self] call in
-            guard case .string(let name) = try call.argument(1) else {
+            // Never call.argument: it would copy a table argument whole, however large.
+            guard case .string(let name) = call.preview(1, maxBytes: 201) else {
                 throw SandboxError("require takes a module name such as \"warmth\"")
             }
+            guard name.utf8.count <= 200 else { throw SandboxError("require: a module name is at most 200 bytes") }
             return try self.require(name)
         })
         try lua.register("print") { [unowned self] call in
-            let parts = try call.arguments.map(Sandbox.show)
-            if self.printed.count < 1_000 { self.printed.append(String(parts.joined(separator: "\t").prefix(2_000))) }
+            // Read at most 2,000 bytes of what is printed, and never copy a table: print(t) of a
+            // table whose children are shared 60 levels deep would copy 2^60 values.
+            guard self.printed.count < 1_000 else { return [] }
+            var line = ""
+            for i in 0..<call.count {
+                if i > 0 { line += "\t" }
+                line += Sandbox.show(call.preview(i + 1, maxBytes: 2_000))
+                if line.utf8.count >= 2_000 { break }
+            }
+            self.printed.append(String(line.prefix(2_000)))
             return []
         }
         // From here on, globals the script reads must exist.
@@ -232,6 +249,8 @@ public final class Sandbox {
 
         -- A metatable with __gc runs code later, outside every limit: refused.
         G.setmetatable = function(t, mt)
+          local old = getmetatable(t)
+          if old ~= nil and type(old) ~= "table" then error("cannot change a protected metatable", 2) end
           if type(t) ~= "table" then error("setmetatable: the first argument must be a table", 2) end
           if mt ~= nil and type(mt) ~= "table" then error("setmetatable: the metatable must be a table or nil", 2) end
           if mt ~= nil and rawget(mt, "__gc") ~= nil then
@@ -240,13 +259,26 @@ public final class Sandbox {
           return setmetatable(t, mt)
         end
 
+        -- xpcall's handler runs after the failed call has unwound, as an ordinary call. Lua runs a
+        -- message handler before unwinding, with hooks switched off when the error came from the
+        -- host's count hook (a tripped limit): a handler that loops would run for ever, unseen.
+        local pcall = pcall
+        G.xpcall = function(f, handler, ...)
+          local function finish(ok, ...)
+            if ok then return true, ... end
+            local _, r = pcall(handler, (...))
+            return false, r
+          end
+          return finish(pcall(f, ...))
+        end
+
         -- rawget and rawset work on the script's own tables, not on the host's protected objects.
         local function own(t, fn)
-          if type(t) ~= "table" then error(fn .. ": the first argument must be a table", 3) end
           local mt = getmetatable(t)
           if mt ~= nil and type(mt) ~= "table" then
             error(fn .. ": cannot bypass a read-only " .. tostring(mt), 3)
           end
+          if type(t) ~= "table" then error(fn .. ": the first argument must be a table", 3) end
         end
         G.rawset = function(t, k, v) own(t, "rawset") return rawset(t, k, v) end
         G.rawget = function(t, k) own(t, "rawget") return rawget(t, k) end
@@ -256,18 +288,98 @@ public final class Sandbox {
         string.rep = function(s, n, sep)
           s = tostring(s)
           if type(n) == "number" and n > 0 then
-            local size = len(s) * n + (sep and len(tostring(sep)) * (n - 1) or 0)
+            -- in floats: integer sizes wrap around (4 * (2^62 + 1) is 4), and %d refuses 1e300
+            local size = len(s) * (n + 0.0) + (sep and len(tostring(sep)) * (n - 1.0) or 0)
             if size > max_rep then
-              error(("string.rep would build %d bytes; the limit is %d (SandboxLimits.maxStringBytes)"):format(size, max_rep), 2)
+              local shown = size < 1e15 and ("%.0f"):format(size) or ("%.3g"):format(size)
+              error(("string.rep would build %s bytes; the limit is %d (SandboxLimits.maxStringBytes)"):format(shown, max_rep), 2)
             end
           end
           return rep(s, n, sep)
+        end
+        -- Lua's matcher backtracks in C, where neither the instruction budget nor the deadline is
+        -- checked: string.rep("a?", 30) .. string.rep("a", 30) on 30 a's takes 2^30 steps. Before
+        -- a pattern runs, bound its backtracking: each *, +, - item can try as many lengths as the
+        -- longest run of its class in the subject (plus one), each ? item two, and an unanchored
+        -- pattern is tried at every position. The product of those, times the work per attempt,
+        -- is an upper bound on the steps; patterns over max_steps are refused before they start.
+        local max_steps = 2e8
+        local sub, gmatch_raw, gsub_raw, byte = string.sub, string.gmatch, string.gsub, string.byte
+        local function set_end(p, i, m) -- p[i] is "[": the index of its closing "]", or nil
+          local k = i + 1
+          if sub(p, k, k) == "^" then k = k + 1 end
+          repeat
+            if k > m then return nil end
+            if sub(p, k, k) == "%" then k = k + 1 end
+            k = k + 1
+          until sub(p, k, k) == "]"
+          return k
+        end
+        local function steps(s, p)
+          local n, m = len(s), len(p)
+          local i, product = 1, n + 1
+          if sub(p, 1, 1) == "^" then i, product = 2, 1 end
+          while i <= m do
+            local c = sub(p, i, i)
+            local j
+            if c == "(" or c == ")" then
+              i = i + 1
+            elseif c == "%" and sub(p, i + 1, i + 1) == "b" then
+              i = i + 4
+            elseif c == "%" and (byte(p, i + 1) or 0) >= 48 and (byte(p, i + 1) or 0) <= 57 then
+              i = i + 2 -- a back-reference takes no quantifier
+            elseif c == "%" and sub(p, i + 1, i + 1) == "f" then
+              j = set_end(p, i + 2, m)
+              if not j then return 0 end -- malformed: the matcher itself says so
+              i = j + 1
+            else
+              if c == "%" then j = i + 1 elseif c == "[" then j = set_end(p, i, m) else j = i end
+              if not j then return 0 end
+              local q = sub(p, j + 1, j + 1)
+              if q == "*" or q == "+" or q == "-" or q == "?" then
+                local class, run = sub(p, i, j), 0
+                if class == "." then run = n
+                else for r in gmatch_raw(s, class .. "+") do if len(r) > run then run = len(r) end end end
+                local tries = (q == "?" and run > 0) and 2 or run + 1
+                -- Only the lengths after which the next item matches go on: when that item is a
+                -- single class that must match (a literal such as 区's first byte), at most as
+                -- many tries survive as the subject has places where it matches.
+                local k = j + 2
+                while sub(p, k, k) == "(" or sub(p, k, k) == ")" do k = k + 1 end
+                local nc = sub(p, k, k)
+                if nc ~= "" and nc ~= "[" and nc ~= "%" and nc ~= "." and not (nc == "$" and k == m) then
+                  local nq = sub(p, k + 1, k + 1)
+                  if nq ~= "*" and nq ~= "-" and nq ~= "?" then
+                    local places = select(2, gsub_raw(s, nc, ""))
+                    if places + 1 < tries then tries = places + 1 end
+                  end
+                end
+                product = product * tries
+                if product > max_steps then return product end
+                j = j + 1
+              end
+              i = j + 1
+            end
+          end
+          return product * (n + m)
         end
         for _, name in ipairs { "find", "match", "gmatch", "gsub" } do
           local f = string[name]
           string[name] = function(s, pattern, ...)
             if type(s) == "string" and len(s) > max_subject then
               error(("string.%s on a %d-byte string; patterns take at most %d bytes (SandboxLimits.maxPatternSubject)"):format(name, len(s), max_subject), 2)
+            end
+            local ts, tp = type(s), type(pattern)
+            if (ts == "string" or ts == "number") and (tp == "string" or tp == "number")
+               and not (name == "find" and select(2, ...)) then
+              local str, pat = tostring(s), tostring(pattern)
+              if len(pat) > max_subject then
+                error(("string.%s with a %d-byte pattern; patterns are at most %d bytes"):format(name, len(pat), max_subject), 2)
+              end
+              local cost = steps(str, pat)
+              if cost > max_steps then
+                error(("string.%s: this pattern could backtrack for too long on a %d-byte string (up to %.3g steps; the limit is %.3g): use fewer *, +, - and ? items, or a shorter string"):format(name, len(str), cost, max_steps), 2)
+              end
             end
             return f(s, pattern, ...)
           end

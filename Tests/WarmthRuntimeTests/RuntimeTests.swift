@@ -358,11 +358,11 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
         let households = try fixtureStore().households()
         for (body, words) in [
             ("h.members = 1", "attempt to write field 'members' of a read-only household"),
-            ("h[1] = 1", "attempt to write a number key of a read-only household"),
+            ("h[1] = 1", "attempt to write index 1 of a read-only household"),
             ("return h.is({}, '低保')", "call it as a method of a household"),
             ("return h:is('不存在')", "unknown category \"不存在\"; known: 在档困难职工"),
             ("return h:has(5)", "unknown hardship cause (a number, not a name)"),
-            ("setmetatable(h, {})", "setmetatable: the first argument must be a table"),
+            ("setmetatable(h, {})", "cannot change a protected metatable"),
             ("local f = pairs(h); f({}, nil)", "this iterator walks a household"),
         ] {
             let file = inlinePolicy("local w = require 'warmth'\nreturn w.policy { name = 'x', decide = function(h)\n\(body)\nend }\n")

@@ -70,9 +70,12 @@ typedef struct wl_context {
     int progress_ref;
     int64_t progress_last;
 
-    /* where the last error was raised, recorded by the message handler */
+    /* where the last error was raised, recorded by the message handler: the innermost frame of a
+     * script, skipping the host's chunks ("=...") and chunks whose name starts with lib_prefix
+     * (the stdlib, whose helpers raise errors on behalf of the script that called them) */
     int err_line;
     char err_source[256];
+    char lib_prefix[256];
 
     /* the Swift side */
     void *host;

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+import WarmthDomain
+import WarmthLua
+import WarmthRuntime
+
+/// What decide returns crosses into reports, bank files and sums in Swift: the host refuses
+/// what could crash the process (an overflowing total) or deceive a reader (control characters).
+extension HostileScriptTests {
+    @Test("huge integer amounts are refused before any total is summed (an Int64 overflow would end the process)", arguments: [
+        "math.maxinteger", "math.maxinteger // 2", "(1 << 62)", "10000000001",
+    ])
+    func hugeAmounts(_ amount: String) throws {
+        let arena = try Arena()
+        let (message, p) = arena.failure(decide("  return { amount = \(amount), category = 'x' }"))
+        #expect(message.contains("\(p.path): the payout amount ¥"), "\(message)")
+        #expect(message.contains("is more than one payout may be (¥1,000,000.00) (household \(arena.first))"), "\(message)")
+    }
+
+    @Test("the largest payout allowed is summed over every household without overflow")
+    func largestPayout() throws {
+        let arena = try Arena()
+        let plan = try arena.plan(decide("  return { amount = 100000000, category = 'x' }"))
+        #expect(plan.total == Money(fen: 100_000_000 * Int64(arena.households.count)))
+    }
+
+    @Test("a category, reason, goods or rule that is not valid UTF-8 is refused in so many words", arguments: [
+        "category", "reason", "goods", "rule",
+    ])
+    func invalidUTF8(_ key: String) throws {
+        let arena = try Arena()
+        let value = key == "category" ? "'\\xff\\xfe'" : "'ok'"
+        let extra = key == "category" ? "" : ", \(key) = '\\xe5\\x8c'"
+        let (message, p) = arena.failure(decide("  return { amount = 1, category = \(value)\(extra) }"))
+        #expect(message.contains("\(p.path): the payout's \(key) is not valid UTF-8 text (household \(arena.first))"), "\(message)")
+    }
+
+    @Test("control characters, separators and bidi overrides in payout text are refused", arguments: [
+        ("category", "\\27[31mPAID", "U+001B"), ("category", "a\\nb", "U+000A"), ("reason", "x\\ry", "U+000D"),
+        ("reason", "\\u{202E}evil", "U+202E"), ("goods", "rice\\0oil", "U+0000"), ("rule", "r\\u{2028}", "U+2028"),
+        ("category", "tab\\there", "U+0009"),
+    ])
+    func controlInPayoutText(_ key: String, _ text: String, _ code: String) throws {
+        let arena = try Arena()
+        let fields = key == "category" ? "category = \"\(text)\"" : "category = 'x', \(key) = \"\(text)\""
+        let (message, p) = arena.failure(decide("  return { amount = 1, \(fields) }"))
+        #expect(message.contains("\(p.path): the payout's \(key) contains the control character \(code); it must be plain text"), "\(message)")
+        #expect(message.hasSuffix("(household \(arena.first))"), "\(message)")
+    }
+}
