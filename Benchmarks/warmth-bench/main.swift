@@ -144,10 +144,17 @@ func benchPolicy() throws {
     func run(workers: Int, limits: SandboxLimits) throws -> (Plan, Double) {
         try time { try Engine.evaluate(RunRequest(policy: policy, campaign: campaign, households: households, limits: limits, workers: workers)) }
     }
+    _ = try run(workers: 2, limits: SandboxLimits()) // warm-up: page faults, caches; not reported
     var rows: [(String, Plan, Double)] = []
+    // Each configuration runs three times; the fastest counts (the machine is shared and noisy).
     for (label, workers, limits) in [("2 workers, limits on", 2, SandboxLimits()), ("1 worker, limits on", 1, SandboxLimits()),
                                      ("2 workers, limits off", 2, SandboxLimits.off), ("1 worker, limits off", 1, SandboxLimits.off)] {
-        let (plan, seconds) = try run(workers: workers, limits: limits)
+        var best: (Plan, Double)?
+        for _ in 0..<3 {
+            let r = try run(workers: workers, limits: limits)
+            if best == nil || r.0.timings.decide < best!.0.timings.decide { best = r }
+        }
+        let (plan, seconds) = best!
         rows.append((label, plan, seconds))
         print(String(format: "%@: build %.3f s, decide %.3f s, whole evaluate %.3f s; %d eligible, total %@; Lua heap %d MB",
                      label, plan.timings.build, plan.timings.decide, seconds, plan.eligible, plan.total.yuanText, plan.timings.luaBytes >> 20))
@@ -187,12 +194,16 @@ func benchPolicy() throws {
         local campaign = { name = "bench", budget = 10000000000 }
         local decide = policy.decide
         local out_i, out_p, n, total = {}, {}, 0, 0
-        local t0 = os.clock()
-        for i = 1, #H do
-          local p = decide(H[i], params, campaign)
-          if p ~= nil then n = n + 1; out_i[n] = i; out_p[n] = p end
+        local t = math.huge
+        for round = 1, 3 do -- the fastest of three, as for Warmth
+          n = 0
+          local t0 = os.clock()
+          for i = 1, #H do
+            local p = decide(H[i], params, campaign)
+            if p ~= nil then n = n + 1; out_i[n] = i; out_p[n] = p end
+          end
+          t = math.min(t, os.clock() - t0)
         end
-        local t = os.clock() - t0
         for i = 1, n do total = total + out_p[i].amount end
         print(string.format("%.6f %d %d", t, n, total))
         """
@@ -214,9 +225,10 @@ func benchPolicy() throws {
     let eligible = Int(parts[1])!, total = Int64(parts[2].trimmingCharacters(in: .whitespacesAndNewlines))!
     precondition(eligible == rows[0].1.eligible && total == rows[0].1.total.fen, "plain Lua agrees with Warmth")
     print(String(format: "plain lua5.4, one core, plain tables: decide %.3f s (%d eligible, the same total)", plain, eligible))
-    let one = rows[1].1.timings.decide, two = rows[0].1.timings.decide, offOne = rows[3].1.timings.decide
-    print(String(format: "Warmth vs plain Lua: %.2fx on one worker, %.2fx on two; sandbox limits cost %.1f%% (one worker)",
-                 one / plain, two / plain, (one - offOne) / offOne * 100))
+    let one = rows[1].1.timings.decide, two = rows[0].1.timings.decide
+    let offOne = rows[3].1.timings.decide, offTwo = rows[2].1.timings.decide
+    print(String(format: "Warmth's decide time over plain Lua's: %.2fx on one worker, %.2fx on two; the sandbox's limits cost %.1f%% on one worker, %.1f%% on two",
+                 one / plain, two / plain, (one - offOne) / offOne * 100, (two - offTwo) / offTwo * 100))
 }
 
 /// Only the load from SQLite, for profiling.
