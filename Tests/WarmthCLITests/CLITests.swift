@@ -55,7 +55,7 @@ struct CLI {
 
     func write(_ name: String, _ text: String) -> String {
         let path = (folder as NSString).appendingPathComponent(name)
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
 }

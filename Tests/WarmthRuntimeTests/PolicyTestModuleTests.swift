@@ -13,9 +13,9 @@ func runTestFile(_ test: String, policy: String? = nil, filter: String? = nil) -
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("warmth-t-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    if let policy { FileManager.default.createFile(atPath: dir.appendingPathComponent("policy.lua").path, contents: Data(policy.utf8)) }
+    if let policy { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("policy.lua").path, contents: Data(policy.utf8)) }
     let file = dir.appendingPathComponent("x_test.lua").path
-    FileManager.default.createFile(atPath: file, contents: Data(test.utf8))
+    _ = FileManager.default.createFile(atPath: file, contents: Data(test.utf8))
     return PolicyTestRunner.run(file: file, stdlib: stdlib, filter: filter, fixture: Fixture.load)
 }
 
@@ -177,8 +177,8 @@ let samplePolicy = """
 @Suite struct ScriptsPolicyTests {
     static let files: [String] = {
         let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(repo.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        _ = FileManager.default.changeCurrentDirectoryPath(repo.path)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
         return PolicyTestRunner.discover(["scripts"])
     }()
 

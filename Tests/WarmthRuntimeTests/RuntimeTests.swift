@@ -42,7 +42,7 @@ func inlinePolicy(_ source: String, name: String = "policy.lua") -> PolicyFile {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("warmth-policy-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path
-    FileManager.default.createFile(atPath: path, contents: Data(source.utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(source.utf8))
     return try! PolicyFile(path: path)
 }
 

@@ -27,13 +27,13 @@ final class TempFolder {
 
     func file(_ name: String, _ text: String) -> String {
         let p = (path as NSString).appendingPathComponent(name)
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
         return p
     }
 
     func file(_ name: String, bytes: [UInt8]) -> String {
         let p = (path as NSString).appendingPathComponent(name)
-        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: p, contents: Data(bytes))
         return p
     }
 
