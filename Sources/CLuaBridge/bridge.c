@@ -12,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The message handler's fixed place on every state's stack. */
-#define WL_MSGH_INDEX 1
 
 wl_context *wl_getcontext(lua_State *L) {
     return *(wl_context **)lua_getextraspace(L);
@@ -170,7 +168,9 @@ int wl_load(lua_State *L, const char *buf, size_t len, const char *chunkname) {
 int wl_pcall(lua_State *L, int nargs, int nresults) {
     wl_context *c = wl_getcontext(L);
     int base = lua_gettop(L) - nargs - 1; /* below the function */
-    if (c->enforce == 0) {
+    if (c->depth == 0) {
+        /* A call from Swift at the top, not one a Swift function makes while Lua called it:
+         * only then does a new call's budget start. */
         c->instr_call = 0;
         c->err_line = 0;
         c->err_source[0] = '\0';
@@ -180,9 +180,17 @@ int wl_pcall(lua_State *L, int nargs, int nresults) {
         lua_pushstring(L, wl_trip_message(c->tripped));
         return WL_STATUS_TRIPPED;
     }
+    /* The message handler goes just below the function, at an absolute index that is right
+     * both at the top and inside a Swift function called from Lua (whose frame starts at 1). */
+    lua_checkstack(L, 2);
+    lua_pushcfunction(L, wl_msgh);
+    lua_insert(L, base + 1);           /* stack: ..., msgh, f, args */
     c->enforce++;
-    int st = lua_pcall(L, nargs, nresults, WL_MSGH_INDEX);
+    c->depth++;
+    int st = lua_pcall(L, nargs, nresults, base + 1);
+    c->depth--;
     c->enforce--;
+    lua_remove(L, base + 1);           /* stack: ..., results or message */
     if (c->tripped != WL_TRIP_NONE) {
         if (st == LUA_OK) {
             /* The script swallowed the limit error with pcall: the call still failed. */
@@ -417,10 +425,12 @@ void wl_reset_run(lua_State *L) {
     c->instr_run = 0;
     c->instr_call = 0;
     c->tripped = WL_TRIP_NONE;
-    c->progress_last = 0;
+    __atomic_store_n(&c->progress_last, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&c->interrupt, 0, __ATOMIC_RELAXED);
 }
 
 void wl_interrupt(wl_context *ctx) { __atomic_store_n(&ctx->interrupt, 1, __ATOMIC_RELAXED); }
 
 int64_t wl_progress(wl_context *ctx) { return __atomic_load_n(&ctx->progress_last, __ATOMIC_RELAXED); }
+
+void wl_reset_progress(wl_context *ctx) { __atomic_store_n(&ctx->progress_last, 0, __ATOMIC_RELAXED); }

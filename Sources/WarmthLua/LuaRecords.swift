@@ -88,7 +88,7 @@ extension LuaState {
     /// Let the count hook restart the per-call instruction count whenever `progress[1]` changes.
     public func useProgressTable(_ progress: LuaReference?) {
         context.pointee.progress_ref = progress?.ref ?? 0
-        context.pointee.progress_last = 0
+        wl_reset_progress(context)
     }
 
     /// Push one of the host's C helpers for the stdlib (`caller_line`).

@@ -326,6 +326,7 @@ public final class LuaState {
         for (key, element) in table.hash {
             if case .table = key { throw LuaError(kind: .value, message: "a read-only table key cannot be a table") }
             if case .nil = key { throw LuaError(kind: .value, message: "a table key cannot be nil") }
+            if case .number(let d) = key, d.isNaN { throw LuaError(kind: .value, message: "a table key cannot be NaN") }
             try push(key)
             try pushNestedReadOnly(element, kind: kind)
             lua_rawset(L, -3)

@@ -379,3 +379,20 @@ func idNumberFor(_ birth: String, sequence: Int) -> String {
     let first17 = "340503" + birth + String(format: "%03d", sequence)
     return first17 + String(IDNumber.checkCharacter(for: first17)!)
 }
+
+@Suite struct ModuleErrorTests {
+    @Test("an error inside a module the policy requires names the module's file and line")
+    func moduleError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("warmth-mod-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("helper.lua").path,
+                                           contents: Data("local x = nil\nreturn x.field\n".utf8))
+        let path = dir.appendingPathComponent("policy.lua").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data("local w = require 'warmth'\nlocal h = require 'helper'\nreturn w.policy { name = 'p', decide = function() end }\n".utf8))
+        let file = try PolicyFile(path: path)
+        let failure = try #require(throws: RunFailure.self) { try evaluate(file, households: try fixtureStore().households()) }
+        #expect(failure.description.contains("helper.lua:2: attempt to index a nil value"), "\(failure.description)")
+        #expect(!failure.description.contains("error in error handling"))
+    }
+}

@@ -54,6 +54,7 @@ typedef struct wl_context {
     size_t bytes_peak;
     size_t bytes_limit; /* 0: no limit */
     int enforce;        /* > 0 while Lua code runs under the host's limits */
+    int depth;          /* protected calls under way (wl_pcall inside a Swift function nests) */
 
     /* count hook and clocks */
     int64_t instr_call;       /* instructions counted in the current top-level call */
@@ -83,8 +84,8 @@ typedef struct wl_context {
 } wl_context;
 
 /* Create a state whose allocator counts into `ctx` and whose count hook is installed before any
- * chunk loads. The message handler sits at stack index 1 for the life of the state: Swift code
- * must never remove it. Returns NULL if the state cannot be made. */
+ * chunk loads. The state starts with one value on its stack (the message handler, kept as the
+ * base of the stack; wl_pcall pushes its own below each function). Returns NULL on failure. */
 lua_State *wl_newstate(wl_context *ctx);
 
 /* Close the state. `ctx` stays valid (its bytes_live reads 0 afterwards). */
@@ -142,6 +143,7 @@ void wl_set_deadline_after(lua_State *L, int64_t nanoseconds); /* 0 clears it */
 void wl_reset_run(lua_State *L);  /* zero the run counters and clear a trip */
 void wl_interrupt(wl_context *ctx); /* async-signal and thread safe */
 int64_t wl_progress(wl_context *ctx); /* progress_last, read from any thread */
+void wl_reset_progress(wl_context *ctx);
 int64_t wl_monotonic_ns(void);
 
 #endif
