@@ -17,6 +17,12 @@ public struct RunRequest: Sendable {
     public var maxErrors: Int
     /// Record which params the decisions read (for `warmth explain`).
     public var trackParams = false
+    /// Households (by store id) already paid in this campaign: they are not paid again (不重),
+    /// and `allocate` sees the plan without them.
+    public var alreadyPaid: Set<Int64> = []
+    /// What the ledger already holds for the campaign: `allocate` fits the plan to the budget
+    /// that is left.
+    public var committed: Money = .zero
     /// A worker builds and decides at most this many households at a time, so the Lua heap
     /// stays bounded however large the dataset (about 1 KB per household).
     public var chunkSize = 500_000
@@ -137,18 +143,30 @@ public enum Engine {
         }
         try checkCaps(payouts, caps: caps, households: households)
 
+        // 不重: households already paid in this campaign, by any unit, are not paid again.
+        var duplicates = 0
+        if !request.alreadyPaid.isEmpty {
+            let before = payouts.count
+            payouts.removeAll { request.alreadyPaid.contains(households.ids[$0.household]) }
+            duplicates = before - payouts.count
+        }
+
         if first.hasAllocate, !payouts.isEmpty {
             let planned = payouts
+            let left = request.campaign.budget - request.committed
             payouts = try runOnWorkers(1) { _ in
                 let shard = try ShardEvaluator(policy: request.policy, table: households, range: 0..<0, paths: paths, limits: request.limits)
                 try shard.loadPolicy()
-                return try shard.allocate(planned, campaign: request.campaign)
+                return try shard.allocate(planned, campaign: request.campaign, budget: Money(fen: max(0, left.fen)))
             }[0]
             try checkCaps(payouts, caps: caps, households: households)
         }
 
         var plan = Plan(policyName: first.name, policy: request.policy, households: households, payouts: payouts, errors: errors,
                         params: first.params, modules: first.modules, caps: caps, printed: results.flatMap(\.printed))
+        plan.duplicates = duplicates
+        plan.within = first.within
+        plan.hasAllocate = first.hasAllocate
         plan.timings = Plan.Timings(build: results.map(\.buildSeconds).max() ?? 0, decide: results.map(\.decideSeconds).max() ?? 0,
                                     luaBytes: results.map(\.luaBytes).reduce(0, +), workers: results.count)
         var seen = Set<String>()

@@ -373,7 +373,7 @@ final class ShardEvaluator {
 
     /// Run the policy's allocate step over the whole plan, in this worker's sandbox.
     /// Amounts may only go down (to 0 to drop a payout).
-    func allocate(_ payouts: [PlannedPayout], campaign: Campaign) throws -> [PlannedPayout] {
+    func allocate(_ payouts: [PlannedPayout], campaign: Campaign, budget left: Money) throws -> [PlannedPayout] {
         let t = table
         var entries: [LuaValue] = []
         entries.reserveCapacity(payouts.count)
@@ -392,7 +392,9 @@ final class ShardEvaluator {
         lua.memoryLimit = lua.bytesInUse + sandbox.limits.memoryBytes
         lua.resetRun()
         lua.setInstructionLimits(perCall: sandbox.limits.instructionsPerRun > 0 ? sandbox.limits.instructionsPerRun : nil, perRun: nil)
-        let budget = try lua.reference(.integer(campaign.budget.fen))
+        let budget = try lua.reference(.integer(left.fen))
+        lua.setDeadline(after: sandbox.limits.seconds > 0 ? sandbox.limits.seconds : nil)
+        defer { lua.setDeadline(after: nil) }
         let campaignRef = try lua.reference(readOnly: campaign)
         let failed: LuaError?
         do {

@@ -125,6 +125,12 @@ public struct Plan: Sendable {
     public var printed: [String]
     /// The params the decisions read, when the run tracked them (`warmth explain`).
     public var paramsRead: [String] = []
+    /// Payouts dropped because the household was already paid in the campaign (不重).
+    public var duplicates = 0
+    /// The parent policy this one runs within, as the script named it.
+    public var within: String?
+    /// Whether the policy has an `allocate` step.
+    public var hasAllocate = false
     /// Where the time went, for benchmarks and `WARMTH_TIMING`.
     public var timings = Timings()
 

@@ -84,7 +84,9 @@ public enum PolicyTestRunner {
         // Fixture columns must outlive the sandbox's households.
         var keep: [LuaHouseholdColumns] = []
         defer { withExtendedLifetime(keep) {} }
-        sandbox.addHostFunction("load_policy") { call in
+        // The closures live in the state; they hold the sandbox unowned, or it would never be freed.
+        sandbox.addHostFunction("load_policy") { [unowned sandbox] call in
+            let lua = sandbox.lua
             let path = try resolve(call, suffix: ".lua")
             if let loaded = policies[path] { return loaded }
             let policy = try PolicyFile(path: path)
@@ -93,7 +95,7 @@ public enum PolicyTestRunner {
             policies[path] = result
             return result
         }
-        sandbox.addHostFunction("fixture") { call in
+        sandbox.addHostFunction("fixture") { [unowned sandbox] call in
             let path = try resolve(call, suffix: ".csv")
             let table = try fixture(path)
             let columns = ShardEvaluator.columns(for: table, referenceDate: Day(year: 2025, month: 12, day: 20)!)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WarmthData
 import WarmthDomain
+import WarmthLua
 import WarmthRuntime
 import WarmthStore
 
@@ -38,6 +39,10 @@ struct RunContext {
         campaign = c
         let unitKey = unitName ?? c.unitCode
         guard let u = try store.unit(named: unitKey) else { throw Failure("unknown unit '\(unitKey)': see 'warmth units list'") }
+        // A unit runs a campaign only if the campaign's organiser is the unit or above it.
+        guard try store.subtree(of: c.unitCode).contains(u.code) else {
+            throw Failure("unit \(u.code) (\(u.name)) is not under the campaign's organiser \(c.unitCode): choose a unit in its subtree (see 'warmth units list')")
+        }
         unit = u
         households = try store.householdTable(units: try store.subtree(of: u.code))
     }
@@ -88,25 +93,32 @@ struct Run: ParsableCommand {
                                  overrides: try parseSettings(settings), limits: limitOptions.limits,
                                  workers: limitOptions.workers, keepGoing: keepGoing, maxErrors: maxErrors)
         request.stdlib = ModulePaths.defaultStdlib()
+        // 不重: households already paid in this campaign, by any unit, are not paid again; and
+        // allocate fits the plan to what the ledger has left of the budget.
+        request.alreadyPaid = try s.paidHouseholds(campaignID: context.campaign.id!)
+        let committed = try s.ledger(campaignID: context.campaign.id!).reduce(Money.zero) { $0 + $1.payout.amount }
+        request.committed = committed
         if isatty(STDERR_FILENO) != 0, context.households.count >= 20_000 {
             request.progress = ProgressBar.draw
         }
-        var plan = try Engine.evaluate(request)
+        let plan = try Engine.evaluate(request)
         if request.progress != nil { ProgressBar.clear() }
         let evaluated = clock.now
 
-        // 不重: a household already paid in this campaign, by any unit, is not paid again.
-        let paid = try s.paidHouseholds(campaignID: context.campaign.id!)
-        let duplicates = plan.payouts.filter { paid.contains(context.households.ids[$0.household]) }
-        if !duplicates.isEmpty {
-            plan.payouts.removeAll { paid.contains(context.households.ids[$0.household]) }
-        }
-
-        for line in plan.printed.prefix(50) { warn("print: \(line)") }
-        let committed = try s.ledger(campaignID: context.campaign.id!).reduce(Money.zero) { $0 + $1.payout.amount }
+        for line in plan.printed.prefix(50) { warn("print: " + LuaError(kind: .runtime, message: line).message) }
         let report = SummaryReport(plan: plan, campaign: context.campaign, unit: context.unit, lang: store.lang,
-                                   duplicates: duplicates.count, committed: committed)
+                                   duplicates: plan.duplicates, committed: committed)
         print(report.text, terminator: "")
+
+        // A unit below the organiser runs within the organiser's limits: its policy must say so.
+        let underOrganiser = context.unit.code != context.campaign.unitCode
+        if underOrganiser, plan.within == nil {
+            let message = store.lang.say(
+                "\(plan.policy.path): 单位 \(context.unit.code) 不是活动的组织单位 \(context.campaign.unitCode); 策略须用 within = \"…\" 指明上级单位的策略, 以受其上限约束",
+                "\(plan.policy.path): unit \(context.unit.code) is not the campaign's organiser (\(context.campaign.unitCode)); its policy must name the organiser's policy with within = \"…\" so that its caps bind")
+            if commit { throw Failure(message) }
+            warn(message)
+        }
 
         if !plan.errors.isEmpty {
             for e in plan.errors { warn(e.description) }
@@ -118,6 +130,12 @@ struct Run: ParsableCommand {
             print(store.lang.say("方案已写入 \(out)", "Plan written to \(out)"))
         }
         if commit {
+            let over = committed + plan.total - context.campaign.budget
+            if over.fen > 0 {
+                throw Failure(store.lang.say(
+                    "未写入: 本次 \(plan.total.yuanText) 加已入账 \(committed.yuanText) 超出预算 \(over.yuanText); 用 allocate 压缩方案, 或提高预算",
+                    "Nothing written: this run's \(plan.total.yuanText) and the \(committed.yuanText) already committed exceed the budget by \(over.yuanText); fit the plan with allocate, or raise the budget"))
+            }
             let record = RunRecord(
                 campaignID: context.campaign.id!, unitCode: context.unit.code, policyPath: plan.policy.path,
                 policySHA256: plan.policy.sha256,
@@ -185,6 +203,10 @@ struct Explain: ParsableCommand {
                 print("  \(name) = \(shown)")
             }
         }
+        if plan.hasAllocate {
+            print(l.say("注意: 该策略有 allocate 步骤, 此处未按全体方案压缩; 实际金额以 warmth run 为准",
+                        "Note: this policy has an allocate step, not applied to a single household here; warmth run gives the final amount"))
+        }
         if try s.paidHouseholds(campaignID: c.id!).contains(h.id!) {
             print(l.say("注意: 该户在本活动中已发放过, 不会重复发放 (不重)", "Note: this household is already paid in this campaign and will not be paid again"))
         }
@@ -204,7 +226,7 @@ struct SummaryReport {
     var text: String {
         let l = lang
         var out = ""
-        out += "\(plan.policyName)  (\(plan.policy.path))\n"
+        out += "\(LuaError(kind: .runtime, message: plan.policyName).message)  (\(plan.policy.path))\n"
         out += l.say("活动: \(campaign.name)    单位: \(unit.code) \(unit.name)\n", "Campaign: \(campaign.name)    Unit: \(unit.code) \(unit.name)\n")
         out += l.say("考察 \(plan.households.count) 户, 符合条件 \(plan.eligible) 户\n",
                      "\(plan.households.count) households considered, \(plan.eligible) eligible\n")
@@ -232,13 +254,19 @@ struct SummaryReport {
 
 /// The plan, row by row, for people to check (ID numbers masked).
 enum PlanCSV {
+    /// Text a spreadsheet would run as a formula gets a leading apostrophe.
+    static func cell(_ s: String) -> String {
+        guard let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return s }
+        return "'" + s
+    }
+
     static func write(_ plan: Plan, to path: String) throws {
         let out = try CSVOutput(path: path)
         out.write(["序号", "姓名", "身份证号", "单位", "类别", "金额(元)", "金额(分)", "方式", "物品", "原因", "规则"])
         for (i, p) in plan.payouts.enumerated() {
             let t = plan.households
-            out.write([String(i + 1), t.name(at: p.household), t.maskedIDNumber(at: p.household), t.unitCode(at: p.household), p.category, p.amount.decimalText, String(p.amount.fen),
-                       p.kind.chinese, p.goods ?? "", p.reason, p.rule])
+            out.write([String(i + 1), cell(t.name(at: p.household)), t.maskedIDNumber(at: p.household), t.unitCode(at: p.household),
+                       cell(p.category), p.amount.decimalText, String(p.amount.fen), p.kind.chinese, cell(p.goods ?? ""), cell(p.reason), cell(p.rule)])
         }
         out.close()
     }

@@ -179,6 +179,52 @@ struct CLI {
         #expect(try cli.run("campaign", "show", "c").out.contains("尚无发放记录"), "nothing was written")
     }
 
+    @Test("a commit over the budget is refused and writes nothing; allocate fits what the ledger has left")
+    func budget() throws {
+        let cli = try prepared()   // budget 100,000 yuan, 300 households
+        let env = ["WARMTH_STDLIB": Self.stdlib]
+        let big = policy(cli, "return w.pay(w.yuan(200), \"全体\", \"慰问\")")      // 60,000 yuan
+        #expect(try cli.run(env: env, "run", big, "--campaign", "c", "--commit").status == 0)
+        let again = cli.write("again.lua", """
+            local w = require "warmth"
+            return w.policy { name = "again", decide = function(h) return w.pay(w.yuan(200), "全体", "再次") end,
+              allocate = function(plan, budget)
+                local total = 0
+                for _, e in ipairs(plan) do total = total + e.amount end
+                if total > budget then for _, e in ipairs(plan) do e.amount = w.round_yuan(e.amount * budget // total) end end
+              end }
+            """)
+        // Every household is already paid: nothing is left to pay, nothing is over.
+        let dup = try cli.run(env: env, "run", again, "--campaign", "c", "--lang", "en")
+        #expect(dup.out.contains("not paid again: 300 households"))
+        // A second campaign with a smaller budget: 60,000 yuan asked, 50,000 available.
+        try cli.run("campaign", "create", "d", "--unit", "C00", "--from", "2025-12-20", "--to", "2026-02-10", "--budget", "50000")
+        let over = try cli.run(env: env, "run", big, "--campaign", "d", "--commit", "--lang", "en")
+        #expect(over.status == 2)
+        #expect(over.err.contains("exceed the budget by ¥10,000.00"), "\(over.err)")
+        #expect(try cli.run("campaign", "show", "d").out.contains("尚无发放记录"))
+        let fitted = try cli.run(env: env, "run", again, "--campaign", "d", "--commit", "--lang", "en")
+        #expect(fitted.status == 0, "\(fitted.err)")
+        // 20,000 fen × 5,000,000 // 6,000,000 = 16,666 fen, rounded down to 166 yuan; 300 × 166 = 49,800.
+        #expect(fitted.out.contains("Budget ¥50,000.00, ¥200.00 left"), "\(fitted.out)")
+        #expect(fitted.out.contains("run #2, 300 payouts, ¥49,800.00 in all"), "\(fitted.out)")
+    }
+
+    @Test("a unit outside the campaign's organiser is refused; a unit below it must run within the organiser's policy to commit")
+    func unitScope() throws {
+        let cli = try prepared()
+        let env = ["WARMTH_STDLIB": Self.stdlib]
+        try cli.run("campaign", "create", "district", "--unit", "D01", "--from", "2025-12-20", "--to", "2026-02-10", "--budget", "100000")
+        let file = policy(cli, "return w.pay(100, \"全体\", \"慰问\")")
+        let outside = try cli.run(env: env, "run", file, "--campaign", "district", "--unit", "D02")
+        #expect(outside.status == 2)
+        #expect(outside.err.contains("is not under the campaign's organiser D01"))
+        let noWithin = try cli.run(env: env, "run", file, "--campaign", "c", "--unit", "D01", "--commit")
+        #expect(noWithin.status == 2)
+        #expect(noWithin.err.contains("within"))
+        #expect(try cli.run("campaign", "show", "c").out.contains("尚无发放记录"))
+    }
+
     @Test("warmth test closes with 'N passed, N failed' and exits 1 on a failure")
     func testCommand() throws {
         let cli = CLI()
