@@ -39,6 +39,8 @@ function w.check_amount(amount, what, level)
     fail(what .. " is " .. describe(amount) .. " (a " .. type(amount) .. "), not an amount in fen", (level or 1) + 1)
   end
   if amount < 0 then fail(what .. " is negative (" .. amount .. " fen)", (level or 1) + 1) end
+  -- Bounded far above any budget, so that sums and per-person products cannot wrap around.
+  if amount > 1000000000000000 then fail(what .. " is " .. amount .. " fen: far too large for an amount", (level or 1) + 1) end
   return amount
 end
 
@@ -113,7 +115,7 @@ end
 --- @return integer
 function w.per_person(amount, h)
   w.check_amount(amount, "the amount per person", 2)
-  return amount * h.members
+  return w.check_amount(amount * h.members, "the amount for the household", 2)
 end
 
 --- The first tier whose `below` the value is under; the last tier may omit `below`.

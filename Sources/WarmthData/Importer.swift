@@ -48,7 +48,22 @@ struct CSVTable {
         var rows: [[String]] = []
         while let row = reader.next() {
             if row.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { rows.append([]); continue }
+            // A quote that does not close swallows the rows after it into one cell: registry cells
+            // never hold line breaks, so one that does means the file is broken there.
+            if let i = row.firstIndex(where: { $0.contains(where: \.isNewline) }) {
+                let column = i < header.count ? header[i] : "column \(i + 1)"
+                throw ImportFailure(problems: [ImportProblem(
+                    file: path, row: rows.count + 2, column: column,
+                    message: "this row is not well-formed CSV: the cell runs over a line break (a quote that does not close?); nothing was imported")])
+            }
             rows.append(row.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        }
+        // The reader stops at a malformed row (a quote that does not close, text after a closing
+        // quote): that must not pass for the end of the file.
+        if reader.error != nil {
+            throw ImportFailure(problems: [ImportProblem(
+                file: path, row: rows.count + 2, column: "-",
+                message: "this row is not well-formed CSV (a quote that does not close, or text after a closing quote); nothing was imported. Save the file again from Excel or WPS")])
         }
         self.rows = rows
     }
@@ -164,6 +179,19 @@ public struct Importer: Sendable {
                 problem(.parent, "parent unit '\(parent)' is not in this file above this row, nor in the store")
             }
             if parent == code, !code.isEmpty { problem(.parent, "a unit cannot be its own parent") }
+            // Re-parenting a stored unit under one of its own descendants would make a loop.
+            if !parent.isEmpty, parent != code, stored[code] != nil {
+                var seenChain: Set<String> = [code]
+                var next: String? = parent
+                while let p = next {
+                    if seenChain.contains(p) {
+                        problem(.parent, "parent '\(parent)' is below unit \(code) in the tree: that would make a loop")
+                        break
+                    }
+                    seenChain.insert(p)
+                    next = stored[p]?.parentCode
+                }
+            }
             if let kind, !code.isEmpty, !name.isEmpty {
                 units.append(UnionUnit(code: code, name: name, kind: kind, parentCode: parent.isEmpty ? nil : parent))
             }
@@ -186,11 +214,13 @@ public struct Importer: Sendable {
         try requireColumns(index, in: table)
 
         let units = try store.units()
+        // A unit is named by its code, or by its name when no other unit has that name.
+        var codesByName: [String: [String]] = [:]
+        for u in units { codesByName[u.name, default: []].append(u.code) }
         var unitByKey: [String: String] = [:]
-        for u in units {
-            unitByKey[u.code] = u.code
-            unitByKey[u.name] = u.code
-        }
+        for u in units { unitByKey[u.code] = u.code }
+        for (name, codes) in codesByName where codes.count == 1 && unitByKey[name] == nil { unitByKey[name] = codes[0] }
+        let ambiguousNames = codesByName.filter { $0.value.count > 1 }
 
         var problems: [ImportProblem] = []
         var candidates: [(row: Int, household: Household)] = []
@@ -219,7 +249,9 @@ public struct Importer: Sendable {
 
             let unitText = cell(.unit)
             let unitCode = unitByKey[unitText]
-            if unitCode == nil {
+            if let codes = ambiguousNames[unitText], unitCode == nil {
+                problem(.unit, "more than one unit is named '\(unitText)' (\(codes.joined(separator: ", "))): give the unit's code instead")
+            } else if unitCode == nil {
                 problem(.unit, unitText.isEmpty ? "the unit is empty"
                     : "unknown unit '\(unitText)': import it first with 'warmth import units', or use a code from 'warmth units list'")
             }

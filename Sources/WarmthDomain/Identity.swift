@@ -48,7 +48,7 @@ public enum IDNumber {
         let year = Int(String(chars[6..<10]))!, month = Int(String(chars[10..<12]))!, day = Int(String(chars[12..<14]))!
         guard year >= 1900, year <= latestBirthYear, (1...12).contains(month),
               (1...daysIn(month: month, year: year)).contains(day)
-        else { return "birth date \(String(chars[6..<14])) is not a real date" }
+        else { return "the birth date in it is not a real date" }
         let expected = checkCharacter(for: chars[..<17])!
         guard chars[17] == expected else {
             return "check digit is \(chars[17]) but should be \(expected): a digit was mistyped"

@@ -283,6 +283,17 @@ public final class Sandbox {
         G.rawset = function(t, k, v) own(t, "rawset") return rawset(t, k, v) end
         G.rawget = function(t, k) own(t, "rawget") return rawget(t, k) end
 
+        -- table.move runs its whole loop in C, where neither the instruction hook nor the deadline
+        -- can stop it: bound how many elements one call may move.
+        local move, tointeger = table.move, math.tointeger
+        table.move = function(a1, f, e, t, a2)
+          f, e = tointeger(f), tointeger(e)
+          if f and e and e >= f and e - f >= max_rep then
+            error(("table.move of %.0f elements; one call moves at most %d"):format(e - f + 1.0, max_rep), 2)
+          end
+          return move(a1, f, e, t, a2)
+        end
+
         -- Strings a script builds are bounded; patterns run on bounded subjects.
         local rep, len = string.rep, string.len
         string.rep = function(s, n, sep)

@@ -77,7 +77,8 @@ extension Store {
                         try insert.execute(arguments: [run.campaignID, p.householdID, runID, run.unitCode, p.amount.fen,
                                                        p.kind.rawValue, p.goods, p.category, p.reason, p.rule])
                     } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-                        throw StoreError("household #\(p.householdID) is already paid in this campaign (不重): nothing was written")
+                        let id = try String.fetchOne(db, sql: "SELECT id_number FROM households WHERE id = ?", arguments: [p.householdID])
+                        throw StoreError("household \(id.map(IDNumber.mask) ?? "#\(p.householdID)") is already paid in this campaign (不重): nothing was written")
                     }
                     try event.execute(arguments: [db.lastInsertedRowID, at])
                 }

@@ -31,7 +31,7 @@ extension Store {
     public func subtree(of code: String) throws -> [String] {
         try db.read { db in
             try String.fetchAll(db, sql: """
-                WITH RECURSIVE t(code) AS (SELECT ? UNION ALL SELECT u.code FROM units u JOIN t ON u.parent_code = t.code)
+                WITH RECURSIVE t(code) AS (SELECT ? UNION SELECT u.code FROM units u JOIN t ON u.parent_code = t.code)
                 SELECT code FROM t
                 """, arguments: [code])
         }

@@ -396,3 +396,19 @@ func idNumberFor(_ birth: String, sequence: Int) -> String {
         #expect(!failure.description.contains("error in error handling"))
     }
 }
+
+@Suite struct ReviewFindingTests {
+    @Test("table.move cannot run a huge loop in C past every limit", arguments: [
+        ("table.move({}, 1, 1 << 40, 1)", "table.move of 1099511627776 elements"),
+        ("w.per_person((1 << 62) + 1000, h)", "far too large for an amount"),
+        ("w.round_yuan(math.maxinteger, 'up')", "far too large for an amount"),
+    ])
+    func bounded(_ code: String, _ words: String) throws {
+        let file = inlinePolicy("local w = require 'warmth'\nreturn w.policy { name = 'x', decide = function(h)\nlocal v = \(code)\nend }\n")
+        var limits = SandboxLimits()
+        limits.seconds = 5
+        let failure = try #require(throws: RunFailure.self) { try evaluate(file, households: try fixtureStore().households(), workers: 1, limits: limits) }
+        #expect(failure.description.contains("\(file.path):3:"), "\(failure.description)")
+        #expect(failure.description.contains(words), "\(failure.description)")
+    }
+}

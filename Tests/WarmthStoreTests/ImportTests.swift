@@ -225,3 +225,46 @@ func row(name: String = "张三", id: String = idNumber(), unit: String = "E01",
         #expect(try store.subtree(of: "C00").sorted() == ["C00", "D01"])
     }
 }
+
+@Suite struct ImportEdgeTests {
+    @Test("a row that is not well-formed CSV stops the import with its row; nothing is written")
+    func malformed() throws {
+        let store = try storeWithUnits()
+        let dir = TempFolder()
+        let file = dir.file("h.csv", [header, row(), "李四,\"unclosed\"x,E01,3,850,,,", row(name: "王五", id: idNumber("19800101", 7), card: cardNumber(7))].joined(separator: "\n"))
+        let failure = try #require(throws: ImportFailure.self) { try Importer(store: store).importHouseholds(file: file) }
+        #expect(failure.problems.first?.message.contains("not well-formed CSV") == true, "\(failure.problems)")
+        #expect(try store.householdCount() == 0)
+    }
+
+    @Test("a unit name two units share is refused, asking for the code")
+    func ambiguousName() throws {
+        let store = try storeWithUnits()
+        try store.upsertUnits([UnionUnit(code: "E02", name: "钢铁集团工会", kind: .enterprise, parentCode: "D01")])
+        let dir = TempFolder()
+        let file = dir.file("h.csv", [header, row(unit: "钢铁集团工会")].joined(separator: "\n"))
+        let failure = try #require(throws: ImportFailure.self) { try Importer(store: store).importHouseholds(file: file) }
+        #expect(failure.problems.map(\.message) == ["more than one unit is named '钢铁集团工会' (E01, E02): give the unit's code instead"])
+        let byCode = dir.file("c.csv", [header, row(unit: "E02")].joined(separator: "\n"))
+        #expect(try Importer(store: store).importHouseholds(file: byCode).counts.inserted == 1)
+    }
+
+    @Test("re-parenting a unit under its own descendant is refused (it would make a loop)")
+    func unitLoop() throws {
+        let store = try storeWithUnits()
+        let dir = TempFolder()
+        let file = dir.file("u.csv", "编码,名称,类型,上级编码\nC00,示范市总工会,市总工会,E01\n")
+        let failure = try #require(throws: ImportFailure.self) { try Importer(store: store).importUnits(file: file) }
+        #expect(failure.problems.first?.message.contains("would make a loop") == true)
+        #expect(try store.unit(code: "C00")?.parentCode == nil)
+    }
+
+    @Test("an impossible birth date is reported without quoting its digits")
+    func birthDateNotQuoted() {
+        let f = "34050319800230001"
+        let id = f + String(IDNumber.checkCharacter(for: f)!)
+        let message = IDNumber.problem(id) ?? ""
+        #expect(message.contains("not a real date"))
+        #expect(!message.contains("19800230"))
+    }
+}
