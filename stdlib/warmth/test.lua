@@ -375,7 +375,8 @@ function t.policy(path)
   return host.load_policy(path)
 end
 
---- Run a policy over a list of households, as `warmth run` does (caps included), and return
+--- Run a policy's decisions over a list of households with the caps `warmth run` applies (its
+--- own and those of the policies it runs `within`; not `allocate`), and return
 --- the plan: `total`, `count` (person-times), `by_category[c] = {count=, amount=}`,
 --- `by_unit[u] = {count=, amount=}`, `payouts` (each with its `household`), and `left(budget)`.
 function t.run(policy, households, params, campaign)
@@ -384,12 +385,11 @@ function t.run(policy, households, params, campaign)
   local c = campaign or t.campaign()
   local caps = {}
   if policy.caps then caps[#caps + 1] = { caps = policy.caps, from = "the policy's own caps" } end
-  if policy.within then
-    local parent = host.load_policy(policy.within)
-    while parent do
-      if parent.caps then caps[#caps + 1] = { caps = parent.caps, from = policy.within } end
-      parent = parent.within and host.load_policy(parent.within) or nil
-    end
+  local path = policy.within
+  while path do
+    local parent = host.load_policy(path)
+    if parent.caps then caps[#caps + 1] = { caps = parent.caps, from = path } end
+    path = parent.within
   end
   local plan = { total = 0, count = 0, by_category = {}, by_unit = {}, payouts = {} }
   for _, h in ipairs(households) do
