@@ -338,8 +338,9 @@ public final class LuaState {
         if case .table(let t) = value { try push(readOnly: t, kind: kind) } else { try push(value) }
     }
 
-    /// The value at `index`, scalars only (see `LuaCall.preview`).
-    func preview(at index: Int32, maxBytes: Int) -> LuaValue {
+    /// A nil, boolean, number or string at `index` (strings cut at `maxBytes`); nil for
+    /// anything else. No metamethod runs; a number is not converted in place.
+    private func scalar(at index: Int32, maxBytes: Int = .max) -> LuaValue? {
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE: return .nil
         case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, index) != 0)
@@ -353,8 +354,13 @@ public final class LuaState {
             if let s = String(validating: bytes, as: UTF8.self) { return .string(s) }
             return .bytes(Array(bytes))
         default:
-            return .opaque(String(cString: lua_typename(L, lua_type(L, index))))
+            return nil
         }
+    }
+
+    /// The value at `index`, scalars only (see `LuaCall.preview`).
+    func preview(at index: Int32, maxBytes: Int) -> LuaValue {
+        scalar(at: index, maxBytes: maxBytes) ?? .opaque(String(cString: lua_typename(L, lua_type(L, index))))
     }
 
     /// Copy the value at `index` into Swift without running any metamethod.
@@ -363,18 +369,8 @@ public final class LuaState {
     }
 
     private func value(at index: Int32, depth: Int) throws(LuaError) -> LuaValue {
+        if let v = scalar(at: index) { return v }
         switch lua_type(L, index) {
-        case LUA_TNIL, LUA_TNONE: return .nil
-        case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, index) != 0)
-        case LUA_TNUMBER:
-            if wl_isinteger(L, index) != 0 { return .integer(Int64(lua_tointegerx(L, index, nil))) }
-            return .number(lua_tonumberx(L, index, nil))
-        case LUA_TSTRING:
-            var len = 0
-            let ptr = wl_tolstring(L, index, &len)!
-            let bytes = UnsafeRawBufferPointer(start: ptr, count: len)
-            if let s = String(validating: bytes, as: UTF8.self) { return .string(s) }
-            return .bytes(Array(bytes))
         case LUA_TTABLE:
             guard depth < maxReadDepth else {
                 throw LuaError(kind: .value, message: "table nested deeper than \(maxReadDepth) levels (or cyclic)")
