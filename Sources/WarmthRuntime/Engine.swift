@@ -126,7 +126,9 @@ public enum Engine {
             }
             return ShardResult(payouts: outcome.payouts, errors: outcome.errors, name: evaluator.policyName, params: params,
                                caps: evaluator.caps, within: evaluator.within, hasAllocate: evaluator.hasAllocate,
-                               modules: evaluator.sandbox.loaded, printed: evaluator.sandbox.printed,
+                               modules: evaluator.sandbox.loaded,
+                               // Every worker runs the script's top level; keep its prints once.
+                               printed: w == 0 ? evaluator.sandbox.printed : Array(evaluator.sandbox.printed.dropFirst(evaluator.printedWhileLoading)),
                                paramsRead: outcome.paramsRead, buildSeconds: build.secondsValue,
                                decideSeconds: decide.secondsValue, luaBytes: evaluator.lua.peakBytes)
         }

@@ -49,7 +49,11 @@ final class ShardEvaluator {
     }
 
     /// Phase one: run the script's top level under a small budget to declare its policy.
+    /// How many lines the script printed while its top level ran.
+    private(set) var printedWhileLoading = 0
+
     func loadPolicy() throws {
+        defer { printedWhileLoading = sandbox.printed.count }
         let loaded: Result<LuaReference, LuaError> = Result { () throws(LuaError) -> LuaReference in
             let chunk = try lua.load(policy.source, chunkName: policy.path)
             return try lua.call(chunk.reference, [], results: 1)[0]

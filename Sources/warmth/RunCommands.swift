@@ -62,7 +62,9 @@ struct Run: ParsableCommand {
         discussion: """
             Prints households considered and eligible, the total against the budget, and per category the \
             person-times (人次) and amount (元 and 万元). Money params are set in yuan: --set registered=500. \
-            A household already paid in this campaign, by any unit, is reported as a duplicate and not paid again (不重).
+            A household already paid in this campaign, by any unit, is reported as a duplicate and not paid again (不重). \
+            A commit that would take the campaign over its budget is refused; a unit below the campaign's organiser \
+            must run within the organiser's policy (within = "…") to commit.
             """)
 
     @OptionGroup var store: StoreOptions

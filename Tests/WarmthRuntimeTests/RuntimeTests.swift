@@ -412,3 +412,18 @@ func idNumberFor(_ birth: String, sequence: Int) -> String {
         #expect(failure.description.contains(words), "\(failure.description)")
     }
 }
+
+@Suite struct PrintTests {
+    @Test("a script's top-level print appears once, however many workers run it; prints in decide are kept")
+    func printsOnce() throws {
+        let households = HouseholdTable(Array(DemoCity(households: 5_000, seed: 4).makeHouseholds()))
+        let file = inlinePolicy("""
+            local w = require "warmth"
+            print("loading the policy")
+            return w.policy { name = "p", decide = function(h) if h.id == 1 or h.id == 4000 then print("deciding", h.id) end end }
+            """)
+        let plan = try evaluate(file, table: households, workers: 2)
+        #expect(plan.printed.filter { $0 == "loading the policy" }.count == 1)
+        #expect(plan.printed.filter { $0.hasPrefix("deciding") }.sorted() == ["deciding\t1", "deciding\t4000"])
+    }
+}
