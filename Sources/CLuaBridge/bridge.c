@@ -149,7 +149,7 @@ lua_State *wl_newstate(wl_context *ctx) {
     *(wl_context **)lua_getextraspace(L) = ctx;
     lua_atpanic(L, wl_panic);
     lua_sethook(L, wl_hook, LUA_MASKCOUNT, WL_HOOK_EVERY);
-    lua_pushcfunction(L, wl_msgh); /* stack: msgh — stays at index 1 */
+    lua_pushcfunction(L, wl_msgh); /* stack: msgh — the base of the stack (wl_pcall pushes its own) */
     return L;
 }
 
