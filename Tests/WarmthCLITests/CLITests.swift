@@ -225,6 +225,19 @@ struct CLI {
         #expect(try cli.run("campaign", "show", "c").out.contains("尚无发放记录"))
     }
 
+    @Test("text a spreadsheet would run as a formula is neutralised in the plan CSV; ID numbers are masked there")
+    func planCSV() throws {
+        let cli = try prepared()
+        let file = policy(cli, "return w.pay(100, \"全体\", \"=HYPERLINK(\\\"http://x\\\")\")")
+        let r = try cli.run(env: ["WARMTH_STDLIB": Self.stdlib], "run", file, "--campaign", "c", "--out", "plan.csv")
+        #expect(r.status == 0, "\(r.err)")
+        let csv = try String(contentsOfFile: (cli.folder as NSString).appendingPathComponent("plan.csv"), encoding: .utf8)
+        let row = try #require(csv.split(whereSeparator: \.isNewline).dropFirst().first.map(String.init))
+        #expect(row.contains("'=HYPERLINK("), "\(row)")
+        #expect(!row.contains(",=HYPERLINK(") && !row.contains("\"=HYPERLINK("), "no cell starts with the formula")
+        #expect(row.contains("********"), "the ID number is masked")
+    }
+
     @Test("warmth test closes with 'N passed, N failed' and exits 1 on a failure")
     func testCommand() throws {
         let cli = CLI()
