@@ -295,11 +295,7 @@ extension Store {
 
     static let tableSQL = """
         SELECT id, id_number, name, (SELECT rowid FROM units WHERE code = unit_code), members, income_fen, categories, causes,
-               \(caseSQL("file_status", Vocabulary.fileStatuses, base: 0)),
-               \(caseSQL("difficulty_type", Vocabulary.difficultyTypes, base: 1)),
-               \(caseSQL("main_cause", Vocabulary.fileCauses, base: 1)),
-               \(caseSQL("identity", Vocabulary.identities, base: 1)),
-               COALESCE(CAST(replace(registered_on, '-', '') AS INTEGER), 0)
+               file_status, difficulty_type, main_cause, identity, registered_on
         FROM households
         """
 
@@ -331,6 +327,10 @@ extension Store {
         var byRowid = [UInt32](repeating: 0, count: Int((unitRows.last?[0] as Int64?) ?? 0) + 1)
         for (i, r) in unitRows.enumerated() { byRowid[Int(r[0] as Int64)] = UInt32(i) }
         let unitIndexByRowid = byRowid
+        let statuses = Vocabulary.fileStatuses.map { Array($0.utf8) }
+        let difficulties = Vocabulary.difficultyTypes.map { Array($0.utf8) }
+        let mainCauses = Vocabulary.fileCauses.map { Array($0.utf8) }
+        let identities = Vocabulary.identities.map { Array($0.utf8) }
 
         @Sendable func read(_ db: Database, _ range: (Int64, Int64)) throws -> HouseholdTable {
             var table = HouseholdTable()
@@ -339,9 +339,21 @@ extension Store {
             try statement.setArguments(StatementArguments(unitCodes.map(\.databaseValue) + [range.0.databaseValue, range.1.databaseValue]))
             let raw = statement.sqliteStatement
             defer { sqlite3_reset(raw) }
-            func text(_ column: Int32) -> String {
-                guard let p = sqlite3_column_text(raw, column) else { return "" }
-                return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(raw, column))), as: UTF8.self)
+            // Vocabulary columns are matched on their bytes: 1 + the index, or 0 for none.
+            func code(_ column: Int32, _ vocabulary: [[UInt8]]) -> UInt8 {
+                guard let p = sqlite3_column_text(raw, column) else { return 0 }
+                let n = Int(sqlite3_column_bytes(raw, column))
+                for (i, word) in vocabulary.enumerated() where word.count == n {
+                    if word.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p, n) }) == 0 { return UInt8(i + 1) }
+                }
+                return 0
+            }
+            // "YYYY-MM-DD" as yyyymmdd, or 0.
+            func day(_ column: Int32) -> Int32 {
+                guard let p = sqlite3_column_text(raw, column), sqlite3_column_bytes(raw, column) == 10 else { return 0 }
+                func d(_ k: Int) -> Int32 { Int32(p[k] &- 0x30) }
+                return ((d(0) * 10 + d(1)) * 10 + d(2)) * 10 + d(3) == 0 ? 0
+                    : (((d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3)) * 100 + d(5) * 10 + d(6)) * 100 + d(8) * 10 + d(9))
             }
             while true {
                 let rc = sqlite3_step(raw)
@@ -355,11 +367,8 @@ extension Store {
                              unitIndex: unitIndexByRowid[Int(sqlite3_column_int64(raw, 3))],
                              members: Int(sqlite3_column_int64(raw, 4)), income: sqlite3_column_int64(raw, 5),
                              categories: sqlite3_column_int64(raw, 6), causes: sqlite3_column_int64(raw, 7),
-                             fileStatus: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 8)),
-                             difficulty: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 9)),
-                             mainCause: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 10)),
-                             identity: UInt8(truncatingIfNeeded: sqlite3_column_int64(raw, 11)),
-                             registeredOn: Int32(truncatingIfNeeded: sqlite3_column_int64(raw, 12)))
+                             fileStatus: { let c = code(8, statuses); return c == 0 ? 0 : c - 1 }(), difficulty: code(9, difficulties),
+                             mainCause: code(10, mainCauses), identity: code(11, identities), registeredOn: day(12))
             }
             return table
         }
