@@ -53,6 +53,14 @@ extension Store {
         }
     }
 
+    /// What the ledger holds for a campaign, in all.
+    public func committedTotal(campaignID: Int64) throws -> Money {
+        try db.read { db in
+            Money(fen: try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount_fen), 0) FROM payouts WHERE campaign_id = ?",
+                                          arguments: [campaignID]) ?? 0)
+        }
+    }
+
     /// Commit a run: its record, every payout and a 'planned' event for each, in one
     /// transaction. If any payout cannot be written (a household already paid in this campaign,
     /// a bad amount), nothing is. Returns the run's id.

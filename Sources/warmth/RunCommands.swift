@@ -98,7 +98,7 @@ struct Run: ParsableCommand {
         // 不重: households already paid in this campaign, by any unit, are not paid again; and
         // allocate fits the plan to what the ledger has left of the budget.
         request.alreadyPaid = try s.paidHouseholds(campaignID: context.campaign.id!)
-        let committed = try s.ledger(campaignID: context.campaign.id!).reduce(Money.zero) { $0 + $1.payout.amount }
+        let committed = try s.committedTotal(campaignID: context.campaign.id!)
         request.committed = committed
         if isatty(STDERR_FILENO) != 0, context.households.count >= 20_000 {
             request.progress = ProgressBar.draw
