@@ -17,8 +17,11 @@ public struct ImportProblem: Sendable, CustomStringConvertible, Equatable {
 public struct ImportFailure: Error, Sendable, CustomStringConvertible {
     public var problems: [ImportProblem]
     public var description: String {
-        problems.map(\.description).joined(separator: "\n")
-            + "\n\(problems.count) problem(s); nothing was imported. Fix the rows, or pass --skip-invalid to import the good rows."
+        let advice = problems.allSatisfy({ $0.row == 1 })
+            ? "Fix the header row: name the columns as listed above, in Chinese or English."
+            : "Fix the rows, or pass --skip-invalid to import the good rows."
+        return problems.map(\.description).joined(separator: "\n")
+            + "\n\(problems.count) problem(s); nothing was imported. \(advice)"
     }
 }
 

@@ -34,33 +34,22 @@ public enum TextFile {
 
     /// Convert GB18030 bytes with the C library's iconv; nil when they are not GB18030.
     static func gb18030ToString(_ bytes: [UInt8]) -> String? {
-        let cd = iconv_open("UTF-8", "GB18030")
-        guard let cd, Int(bitPattern: cd) != -1 else { return nil }
-        defer { iconv_close(cd) }
-        var input = bytes
-        var output = [UInt8](repeating: 0, count: bytes.count * 2 + 16)
-        let ok = input.withUnsafeMutableBufferPointer { inBuf -> Int? in
-            output.withUnsafeMutableBufferPointer { outBuf -> Int? in
-                var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(inBuf.baseAddress)?.assumingMemoryBound(to: CChar.self)
-                var outPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(outBuf.baseAddress)?.assumingMemoryBound(to: CChar.self)
-                var inLeft = inBuf.count
-                var outLeft = outBuf.count
-                let r = iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft)
-                guard r != -1, inLeft == 0 else { return nil }
-                return outBuf.count - outLeft
-            }
-        }
-        guard let written = ok else { return nil }
-        return String(validating: output[..<written], as: UTF8.self)
+        convert(bytes, from: "GB18030", to: "UTF-8").flatMap { String(validating: $0, as: UTF8.self) }
     }
 
     /// Encode text as GB18030 (for tests and for files meant for Chinese Windows).
     public static func gb18030Bytes(_ text: String) -> [UInt8]? {
-        let cd = iconv_open("GB18030", "UTF-8")
+        convert(Array(text.utf8), from: "UTF-8", to: "GB18030")
+    }
+
+    /// Convert all of `bytes` between two encodings with iconv; nil when any byte does not
+    /// convert. Neither direction between UTF-8 and GB18030 more than doubles the size.
+    static func convert(_ bytes: [UInt8], from source: String, to target: String) -> [UInt8]? {
+        let cd = iconv_open(target, source)
         guard let cd, Int(bitPattern: cd) != -1 else { return nil }
         defer { iconv_close(cd) }
-        var input = Array(text.utf8)
-        var output = [UInt8](repeating: 0, count: input.count * 2 + 16)
+        var input = bytes
+        var output = [UInt8](repeating: 0, count: bytes.count * 2 + 16)
         let written = input.withUnsafeMutableBufferPointer { inBuf -> Int? in
             output.withUnsafeMutableBufferPointer { outBuf -> Int? in
                 var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(inBuf.baseAddress)?.assumingMemoryBound(to: CChar.self)

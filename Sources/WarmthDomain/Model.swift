@@ -157,6 +157,29 @@ public struct Campaign: Sendable, Hashable, Codable {
     public var referenceDate: Day { start }
 }
 
+/// Per category: person-times (人次) and amount, as campaign summaries report them.
+public struct CategoryTotal: Sendable, Equatable {
+    public var category: String
+    public var personTimes: Int
+    public var amount: Money
+
+    public init(category: String, personTimes: Int, amount: Money) {
+        self.category = category
+        self.personTimes = personTimes
+        self.amount = amount
+    }
+
+    /// Count and add up payouts by category: largest amount first, ties by name.
+    public static func tally(_ payouts: some Sequence<(category: String, amount: Money)>) -> [CategoryTotal] {
+        var totals: [String: CategoryTotal] = [:]
+        for (category, amount) in payouts {
+            totals[category, default: CategoryTotal(category: category, personTimes: 0, amount: .zero)].personTimes += 1
+            totals[category]!.amount += amount
+        }
+        return totals.values.sorted { ($0.amount, $1.category) > ($1.amount, $0.category) }
+    }
+}
+
 /// What one household receives in one campaign.
 public struct Payout: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Codable, CaseIterable {

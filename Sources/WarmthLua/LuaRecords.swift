@@ -216,11 +216,6 @@ extension LuaState {
     /// Read the value at `i` without running any metamethod; strings go through the cache.
     func read(_ i: Int32) -> TableReader.Field {
         switch lua_type(L, i) {
-        case LUA_TNIL, LUA_TNONE: return .nil
-        case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, i) != 0)
-        case LUA_TNUMBER:
-            if wl_isinteger(L, i) != 0 { return .integer(Int64(lua_tointegerx(L, i, nil))) }
-            return .number(lua_tonumberx(L, i, nil))
         case LUA_TSTRING:
             var len = 0
             let p = wl_tolstring(L, i, &len)!
@@ -231,7 +226,14 @@ extension LuaState {
             if readDepth > 0 { stringCache[key] = s }
             return .string(s)
         case LUA_TTABLE: return .table
-        default: return .other(String(cString: lua_typename(L, lua_type(L, i))))
+        default:
+            switch scalar(at: i) {
+            case .nil?: return .nil
+            case .boolean(let b)?: return .boolean(b)
+            case .integer(let n)?: return .integer(n)
+            case .number(let d)?: return .number(d)
+            default: return .other(String(cString: lua_typename(L, lua_type(L, i))))
+            }
         }
     }
 }

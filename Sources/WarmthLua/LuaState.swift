@@ -340,7 +340,7 @@ public final class LuaState {
 
     /// A nil, boolean, number or string at `index` (strings cut at `maxBytes`); nil for
     /// anything else. No metamethod runs; a number is not converted in place.
-    private func scalar(at index: Int32, maxBytes: Int = .max) -> LuaValue? {
+    func scalar(at index: Int32, maxBytes: Int = .max) -> LuaValue? {
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE: return .nil
         case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, index) != 0)

@@ -98,7 +98,8 @@ public enum Engine {
             var params = evaluator.declaredParams
             for (name, text) in request.overrides {
                 guard let current = params[name] else {
-                    throw RunFailure("--set \(name): the policy has no param '\(name)'; it has: \(params.keys.sorted().joined(separator: ", "))")
+                    let known = params.isEmpty ? "it declares none" : "it has: " + params.keys.sorted().joined(separator: ", ")
+                    throw RunFailure("--set \(name): the policy has no param '\(name)'; \(known)")
                 }
                 params[name] = try ParamValue.parse(text, like: current, name: name)
             }

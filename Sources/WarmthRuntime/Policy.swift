@@ -103,13 +103,6 @@ public struct DecisionError: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(error.description) (household \(maskedIDNumber))" }
 }
 
-/// Per category: person-times (人次) and amount.
-public struct CategoryTotal: Sendable, Equatable {
-    public var category: String
-    public var personTimes: Int
-    public var amount: Money
-}
-
 /// What a dry run produces: every payout, and the summary the seeds' reports give.
 public struct Plan: Sendable {
     public var policyName: String
@@ -148,14 +141,7 @@ public struct Plan: Sendable {
     public var eligible: Int { payouts.count }
 
     /// Totals per category, largest amount first (ties by name).
-    public var byCategory: [CategoryTotal] {
-        var totals: [String: CategoryTotal] = [:]
-        for p in payouts {
-            totals[p.category, default: CategoryTotal(category: p.category, personTimes: 0, amount: .zero)].personTimes += 1
-            totals[p.category]!.amount += p.amount
-        }
-        return totals.values.sorted { ($0.amount, $1.category) > ($1.amount, $0.category) }
-    }
+    public var byCategory: [CategoryTotal] { CategoryTotal.tally(payouts.map { ($0.category, $0.amount) }) }
 
     /// Params as canonical JSON (sorted keys), for the run record.
     public var paramsJSON: String {

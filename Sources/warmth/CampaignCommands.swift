@@ -97,19 +97,9 @@ struct CampaignShow: ParsableCommand {
         for r in runs {
             print("  #\(r.id ?? 0)  \(r.unitCode)  \(r.policyPath)  sha256 \(r.policySHA256.prefix(12))…  \(r.total.yuanText)")
         }
-        var byCategory: [String: (Int, Money)] = [:]
-        for e in ledger {
-            let old = byCategory[e.payout.category] ?? (0, .zero)
-            byCategory[e.payout.category] = (old.0 + 1, old.1 + e.payout.amount)
-        }
-        let width = max(12, byCategory.keys.map(displayWidth).max() ?? 0) + 2
-        print("  " + pad(l.say("类别", "Category"), width) + padLeft(l.say("人次", "Persons"), 8) + padLeft(l.say("金额(元)", "Amount"), 18) + padLeft(l.say("万元", "10k yuan"), 14))
-        var total = Money.zero
-        for (category, v) in byCategory.sorted(by: { ($0.value.1, $1.key) > ($1.value.1, $0.key) }) {
-            print("  " + pad(category, width) + padLeft("\(v.0)", 8) + padLeft(v.1.yuanText, 18) + padLeft(v.1.wanText, 14))
-            total += v.1
-        }
-        print("  " + pad(l.say("合计", "Total"), width) + padLeft("\(ledger.count)", 8) + padLeft(total.yuanText, 18) + padLeft(total.wanText, 14))
+        let rows = CategoryTotal.tally(ledger.map { ($0.payout.category, $0.payout.amount) })
+        print(categoryTable(rows, lang: l, indent: "  "), terminator: "")
+        let total = rows.reduce(Money.zero) { $0 + $1.amount }
         let left = c.budget - total
         print(l.say("  预算结余 \(left.yuanText)", "  Budget left \(left.yuanText)"))
     }

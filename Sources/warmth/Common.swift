@@ -61,3 +61,25 @@ func displayWidth(_ text: String) -> Int {
         return n + (wide ? 2 : 1)
     }
 }
+
+/// The per-category table the summaries print: 类别, 人次, 金额(元), 万元, and the total.
+func categoryTable(_ rows: [CategoryTotal], lang l: Language, indent: String = "") -> String {
+    let width = max(12, rows.map { displayWidth($0.category) }.max() ?? 0) + 2
+    func line(_ name: String, _ count: Int, _ amount: Money) -> String {
+        indent + pad(name, width) + padLeft("\(count)", 8) + padLeft(amount.yuanText, 18) + padLeft(amount.wanText, 14) + "\n"
+    }
+    var out = indent + pad(l.say("类别", "Category"), width) + padLeft(l.say("人次", "Persons"), 8)
+        + padLeft(l.say("金额(元)", "Amount (yuan)"), 18) + padLeft(l.say("万元", "10k yuan"), 14) + "\n"
+    for r in rows { out += line(r.category, r.personTimes, r.amount) }
+    out += line(l.say("合计", "Total"), rows.reduce(0) { $0 + $1.personTimes }, rows.reduce(Money.zero) { $0 + $1.amount })
+    return out
+}
+
+extension StoreOptions {
+    /// A household by its number in the store or its 18-digit ID number; the error masks it.
+    func household(_ key: String, in s: Store) throws -> Household {
+        let found = try (key.count == 18 ? s.household(idNumber: key) : Int64(key).flatMap { try s.household(id: $0) })
+        guard let h = found else { throw Failure("no household '\(key.count == 18 ? IDNumber.mask(key) : key)' in the store") }
+        return h
+    }
+}

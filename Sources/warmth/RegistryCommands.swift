@@ -140,8 +140,7 @@ struct HouseholdsShow: ParsableCommand {
 
     func run() throws {
         let s = try store.open()
-        let found = try (id.count == 18 ? s.household(idNumber: id) : Int64(id).flatMap { try s.household(id: $0) })
-        guard let h = found else { throw Failure("no household '\(id.count == 18 ? IDNumber.mask(id) : id)' in the store") }
+        let h = try store.household(id, in: s)
         let l = store.lang
         let unit = try s.unit(code: h.unitCode)
         let rows: [(String, String)] = [

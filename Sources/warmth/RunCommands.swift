@@ -178,8 +178,7 @@ struct Explain: ParsableCommand {
     func run() throws {
         let s = try store.open()
         guard let c = try s.campaign(named: campaign) else { throw Failure("no campaign named '\(campaign)': see 'warmth campaign list'") }
-        let found = try (household.count == 18 ? s.household(idNumber: household) : Int64(household).flatMap { try s.household(id: $0) })
-        guard let h = found else { throw Failure("no household '\(household.count == 18 ? IDNumber.mask(household) : household)' in the store") }
+        let h = try store.household(household, in: s)
         var request = RunRequest(policy: try PolicyFile(path: policy), campaign: c, households: HouseholdTable([h]),
                                  overrides: try parseSettings(settings), limits: limitOptions.limits, workers: 1)
         request.trackParams = true
@@ -232,13 +231,7 @@ struct SummaryReport {
         out += l.say("活动: \(campaign.name)    单位: \(unit.code) \(unit.name)\n", "Campaign: \(campaign.name)    Unit: \(unit.code) \(unit.name)\n")
         out += l.say("考察 \(plan.households.count) 户, 符合条件 \(plan.eligible) 户\n",
                      "\(plan.households.count) households considered, \(plan.eligible) eligible\n")
-        let rows = plan.byCategory
-        let width = max(12, rows.map { displayWidth($0.category) }.max() ?? 0) + 2
-        out += pad(l.say("类别", "Category"), width) + padLeft(l.say("人次", "Persons"), 8) + padLeft(l.say("金额(元)", "Amount (yuan)"), 18) + padLeft(l.say("万元", "10k yuan"), 14) + "\n"
-        for r in rows {
-            out += pad(r.category, width) + padLeft("\(r.personTimes)", 8) + padLeft(r.amount.yuanText, 18) + padLeft(r.amount.wanText, 14) + "\n"
-        }
-        out += pad(l.say("合计", "Total"), width) + padLeft("\(plan.eligible)", 8) + padLeft(plan.total.yuanText, 18) + padLeft(plan.total.wanText, 14) + "\n"
+        out += categoryTable(plan.byCategory, lang: l)
         let left = campaign.budget - committed - plan.total
         let already = committed.fen > 0 ? l.say(", 已入账 \(committed.yuanText)", ", \(committed.yuanText) already committed") : ""
         if left.fen >= 0 {

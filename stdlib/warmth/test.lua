@@ -143,24 +143,21 @@ function t.household(spec)
       error("household: unknown field " .. format("%q", k) .. " (known: name, unit, members, income, live, file_status, difficulty, main_cause, identity, age, sex, registered_on, categories, causes)", 2)
     end
   end
-  local cats = 0
-  local function add_category(name)
-    local bit = host.category_bit[name]
-    if bit == nil then
-      error("household: unknown category " .. format("%q", name) .. "; known: " .. concat(host.categories, "、"), 3)
+  -- Names to a bit set, refusing an unknown one with the list of known ones.
+  local function bits(names, index, known, word)
+    local set = 0
+    for _, name in ipairs(names) do
+      local bit = index[name]
+      if bit == nil then
+        error("household: unknown " .. word .. " " .. format("%q", tostring(name)) .. "; known: " .. concat(known, "、"), 3)
+      end
+      set = set | bit
     end
-    cats = cats | bit
+    return set
   end
-  for _, c in ipairs(spec) do add_category(c) end
-  for _, c in ipairs(spec.categories or {}) do add_category(c) end
-  local causes = 0
-  for _, c in ipairs(spec.causes or {}) do
-    local bit = host.cause_bit[c]
-    if bit == nil then
-      error("household: unknown hardship cause " .. format("%q", c) .. "; known: " .. concat(host.causes, "、"), 2)
-    end
-    causes = causes | bit
-  end
+  local cats = bits(spec, host.category_bit, host.categories, "category")
+    | bits(spec.categories or {}, host.category_bit, host.categories, "category")
+  local causes = bits(spec.causes or {}, host.cause_bit, host.causes, "hardship cause")
   local status = spec.file_status or "正式"
   local statuses = { ["正式"] = true, ["临时救助"] = true, ["注销"] = true, ["脱困"] = true }
   if not statuses[status] then
