@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "WarmthDomain", targets: ["WarmthDomain"]),
         .library(name: "WarmthStore", targets: ["WarmthStore"]),
         .library(name: "WarmthRuntime", targets: ["WarmthRuntime"]),
+        .library(name: "WarmthLedger", targets: ["WarmthLedger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,9 +32,11 @@ let package = Package(
         .target(name: "WarmthLua", dependencies: ["CLua", "CLuaBridge"]),
         // Campaign, Household, Payout, Unit, Money. Knows nothing of Lua or SQLite.
         .target(name: "WarmthDomain"),
+        // The storage protocols the ledger core writes through (SQLite now, PostgreSQL later).
+        .target(name: "WarmthStorage", dependencies: ["WarmthDomain"]),
         // SQLite through GRDB: units, households, campaigns, the ledger. The only importer of GRDB.
         .target(name: "WarmthStore", dependencies: [
-            "WarmthDomain", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            "WarmthDomain", "WarmthStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // Files units keep: CSV import (UTF-8, GB18030), validation, the synthetic demo city.
         .target(name: "WarmthData", dependencies: [
@@ -41,19 +44,23 @@ let package = Package(
         ]),
         // Policies: the sandbox, loading, evaluation on worker threads, caps, allocate, plans.
         .target(name: "WarmthRuntime", dependencies: ["WarmthLua", "WarmthDomain", "CCrypto"]),
+        // The campaign ledger core: commits, the payout lifecycle, 补发, phases, the 不漏/不重/不错
+        // checks; every money rule inside one write transaction of the storage.
+        .target(name: "WarmthLedger", dependencies: ["WarmthDomain", "WarmthStorage"]),
         .executableTarget(
             name: "warmth",
             dependencies: [
-                "WarmthLua", "WarmthDomain", "WarmthStore", "WarmthData", "WarmthRuntime",
+                "WarmthLua", "WarmthDomain", "WarmthStorage", "WarmthLedger", "WarmthStore", "WarmthData", "WarmthRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "warmth-bench", dependencies: ["WarmthLua", "WarmthRuntime", "WarmthDomain", "WarmthStore", "WarmthData"], path: "Benchmarks/warmth-bench"),
+        .executableTarget(name: "warmth-bench", dependencies: ["WarmthLua", "WarmthRuntime", "WarmthDomain", "WarmthStore", "WarmthData", "WarmthLedger", "WarmthStorage"], path: "Benchmarks/warmth-bench"),
         .testTarget(name: "WarmthLuaTests", dependencies: ["WarmthLua"]),
         .testTarget(name: "WarmthDomainTests", dependencies: ["WarmthDomain"]),
-        .testTarget(name: "WarmthRuntimeTests", dependencies: ["WarmthRuntime", "WarmthDomain", "WarmthLua", "WarmthStore", "WarmthData"]),
+        .testTarget(name: "WarmthRuntimeTests", dependencies: ["WarmthRuntime", "WarmthDomain", "WarmthLua", "WarmthStore", "WarmthData", "WarmthLedger"]),
         .testTarget(name: "WarmthCLITests", dependencies: ["WarmthDomain"]),
-        .testTarget(name: "WarmthStoreTests", dependencies: ["WarmthStore", "WarmthData", "WarmthDomain"]),
+        .testTarget(name: "WarmthLedgerTests", dependencies: ["WarmthLedger", "WarmthStorage", "WarmthStore", "WarmthDomain"]),
+        .testTarget(name: "WarmthStoreTests", dependencies: ["WarmthStore", "WarmthData", "WarmthDomain", "WarmthLedger"]),
         .testTarget(name: "WarmthSandboxTests", dependencies: ["WarmthRuntime", "WarmthDomain", "WarmthLua", "WarmthStore", "WarmthData"]),
     ],
     swiftLanguageModes: [.v6]

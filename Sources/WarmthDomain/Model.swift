@@ -205,9 +205,12 @@ public struct Payout: Sendable, Hashable, Codable {
     public var rule: String
     /// For goods: what is handed over ("米、油").
     public var goods: String?
+    /// What is handed over, item by item; their values add up to `amount`. A payout of one
+    /// kind has one item.
+    public var items: [PayoutItem]
 
     public init(householdID: Int64, amount: Money, kind: Kind, category: String, reason: String,
-                rule: String, goods: String? = nil) {
+                rule: String, goods: String? = nil, items: [PayoutItem]? = nil) {
         self.householdID = householdID
         self.amount = amount
         self.kind = kind
@@ -215,6 +218,7 @@ public struct Payout: Sendable, Hashable, Codable {
         self.reason = reason
         self.rule = rule
         self.goods = goods
+        self.items = items ?? [PayoutItem(kind: kind, description: goods, value: amount)]
     }
 }
 

@@ -1,136 +1,369 @@
 import Foundation
 import GRDB
 import WarmthDomain
+@_exported import WarmthStorage
 
-/// What a committed run records, so an inspector can rerun it and get identical payouts.
-public struct RunRecord: Sendable, Equatable {
-    public var id: Int64?
-    public var campaignID: Int64
-    public var unitCode: String
-    public var policyPath: String
-    public var policySHA256: String
-    /// Every stdlib or unit module the policy loaded: "name sha256" lines, sorted.
-    public var modules: String
-    /// The params the run used, as canonical JSON.
-    public var params: String
-    /// A digest of the household data the run read.
-    public var dataFingerprint: String
-    public var householdsConsidered: Int
-    public var total: Money
-    public var createdAt: Date
+/// A payout as the ledger holds it, with its latest status (a listing's row).
+public typealias LedgerEntry = LedgerPayout
 
-    public init(id: Int64? = nil, campaignID: Int64, unitCode: String, policyPath: String, policySHA256: String,
-                modules: String, params: String, dataFingerprint: String, householdsConsidered: Int, total: Money,
-                createdAt: Date) {
-        self.id = id
-        self.campaignID = campaignID
-        self.unitCode = unitCode
-        self.policyPath = policyPath
-        self.policySHA256 = policySHA256
-        self.modules = modules
-        self.params = params
-        self.dataFingerprint = dataFingerprint
-        self.householdsConsidered = householdsConsidered
-        self.total = total
-        self.createdAt = createdAt
-    }
-}
-
-/// A payout as the ledger holds it, with its latest event.
-public struct LedgerEntry: Sendable, Equatable {
-    public var id: Int64
-    public var runID: Int64
-    public var unitCode: String
-    public var payout: Payout
-    public var status: String
-}
-
-extension Store {
-    /// Households of `campaignID` that already have a payout, whichever unit proposed it.
-    public func paidHouseholds(campaignID: Int64) throws -> Set<Int64> {
-        try db.read { db in
-            Set(try Int64.fetchAll(db, sql: "SELECT household_id FROM payouts WHERE campaign_id = ?", arguments: [campaignID]))
-        }
-    }
-
-    /// What the ledger holds for a campaign, in all.
-    public func committedTotal(campaignID: Int64) throws -> Money {
-        try db.read { db in
-            Money(fen: try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount_fen), 0) FROM payouts WHERE campaign_id = ?",
-                                          arguments: [campaignID]) ?? 0)
-        }
-    }
-
-    /// Commit a run: its record, every payout and a 'planned' event for each, in one
-    /// transaction. If any payout cannot be written (a household already paid in this campaign,
-    /// a bad amount), nothing is. Returns the run's id.
-    public func commitRun(_ run: RunRecord, payouts: [Payout]) throws -> Int64 {
+extension Store: LedgerStorage {
+    public func readLedger<T>(_ body: (any LedgerReading) throws -> T) throws -> T {
         do {
-            return try db.write { db in
-                let at = ISO8601DateFormatter().string(from: run.createdAt)
-                try db.execute(sql: """
-                    INSERT INTO runs (campaign_id, unit_code, policy_path, policy_sha256, modules, params, data_fingerprint,
-                        households_considered, total_fen, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run.campaignID, run.unitCode, run.policyPath, run.policySHA256, run.modules, run.params,
-                                     run.dataFingerprint, run.householdsConsidered, run.total.fen, at])
-                let runID = db.lastInsertedRowID
-                let insert = try db.makeStatement(sql: """
-                    INSERT INTO payouts (campaign_id, household_id, run_id, unit_code, amount_fen, kind, goods, category, reason, rule)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                let event = try db.makeStatement(sql: "INSERT INTO payout_events (payout_id, event, at) VALUES (?, 'planned', ?)")
-                for p in payouts {
-                    do {
-                        try insert.execute(arguments: [run.campaignID, p.householdID, runID, run.unitCode, p.amount.fen,
-                                                       p.kind.rawValue, p.goods, p.category, p.reason, p.rule])
-                    } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-                        let id = try String.fetchOne(db, sql: "SELECT id_number FROM households WHERE id = ?", arguments: [p.householdID])
-                        throw StoreError("household \(id.map(IDNumber.mask) ?? "#\(p.householdID)") is already paid in this campaign (不重): nothing was written")
-                    }
-                    try event.execute(arguments: [db.lastInsertedRowID, at])
-                }
-                return runID
-            }
-        } catch let error as StoreError {
-            throw error
-        } catch let error as DatabaseError {
-            throw StoreError("the run was not committed, nothing was written: \(error.message ?? "\(error)")")
+            return try db.read { try body(SQLiteLedger(db: $0)) }
+        } catch let e as DatabaseError {
+            throw Store.mapped(e, path: path, doing: ("读取", "read"))
         }
+    }
+
+    /// One write transaction that takes the write lock at its first statement (BEGIN
+    /// IMMEDIATE), waiting up to the busy timeout for another writer: what the body reads — the
+    /// budget left, the households already paid — cannot change before it commits.
+    public func writeLedger<T>(_ body: (any LedgerWriting) throws -> T) throws -> T {
+        guard !readOnly else {
+            throw StoreError("\(path): 以只读方式打开, 不能写入", en: "\(path): opened read-only; cannot write", code: .readOnly)
+        }
+        do {
+            return try db.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(SQLiteLedger(db: db))
+                    return .commit
+                }
+                return result!
+            }
+        } catch let e as DatabaseError {
+            throw Store.mapped(e, path: path, doing: ("写入", "write"))
+        }
+    }
+
+    /// Households of `campaignID` with an active payout, whichever unit proposed it.
+    public func paidHouseholds(campaignID: Int64) throws -> Set<Int64> {
+        try readLedger { try $0.activeHouseholds(campaignID: campaignID) }
+    }
+
+    /// What the campaign's active payouts add up to.
+    public func committedTotal(campaignID: Int64) throws -> Money {
+        try readLedger { try $0.activeTotal(campaignID: campaignID) }
+    }
+
+    /// The ledger of a campaign, with each payout's current status.
+    public func ledger(campaignID: Int64) throws -> [LedgerPayout] {
+        try readLedger { try $0.payouts(PayoutQuery(campaignID: campaignID)) }
     }
 
     public func runs(campaignID: Int64) throws -> [RunRecord] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, campaign_id, unit_code, policy_path, policy_sha256, modules, params, data_fingerprint,
-                       households_considered, total_fen, created_at FROM runs WHERE campaign_id = ? ORDER BY id
-                """, arguments: [campaignID]).map { row in
-                RunRecord(id: row[0], campaignID: row[1], unitCode: row[2], policyPath: row[3], policySHA256: row[4],
-                          modules: row[5], params: row[6], dataFingerprint: row[7], householdsConsidered: row[8],
-                          total: Money(fen: row[9]), createdAt: ISO8601DateFormatter().date(from: row[10]) ?? Date(timeIntervalSince1970: 0))
-            }
-        }
-    }
-
-    /// The ledger of a campaign, with each payout's latest status.
-    public func ledger(campaignID: Int64) throws -> [LedgerEntry] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT p.id, p.run_id, p.unit_code, p.household_id, p.amount_fen, p.kind, p.category, p.reason, p.rule, p.goods,
-                       (SELECT event FROM payout_events e WHERE e.payout_id = p.id ORDER BY e.id DESC LIMIT 1)
-                FROM payouts p WHERE p.campaign_id = ? ORDER BY p.id
-                """, arguments: [campaignID]).map { row in
-                LedgerEntry(id: row[0], runID: row[1], unitCode: row[2],
-                            payout: Payout(householdID: row[3], amount: Money(fen: row[4]),
-                                           kind: Payout.Kind(rawValue: row[5]) ?? .cash, category: row[6], reason: row[7],
-                                           rule: row[8], goods: row[9]),
-                            status: row[10] ?? "planned")
-            }
-        }
+        try readLedger { try $0.runs(campaignID: campaignID) }
     }
 
     /// Run raw SQL against the store: for tests that prove the store's own constraints hold.
     public func executeForTesting(_ sql: String) throws {
         try db.write { try $0.execute(sql: sql) }
+    }
+
+    /// Raw SQL reads, for tests and the benchmark.
+    public func scalarForTesting(_ sql: String) throws -> Int64? {
+        try db.read { try Int64.fetchOne($0, sql: sql) }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try db.read { try String.fetchAll($0, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+}
+
+/// The ledger in one SQLite transaction.
+struct SQLiteLedger: LedgerWriting {
+    let db: Database
+
+    static var timestamp: ISO8601DateFormatter { ISO8601DateFormatter() }
+
+    func campaign(id: Int64) throws -> Campaign? {
+        try Row.fetchOne(db, sql: "SELECT id, name, unit_code, start_date, end_date, phase, budget_fen FROM campaigns WHERE id = ?",
+                         arguments: [id]).map { try Store.campaign(from: $0, db: db) }
+    }
+
+    func unit(code: String) throws -> UnionUnit? {
+        try Row.fetchOne(db, sql: "SELECT code, name, kind, parent_code FROM units WHERE code = ?", arguments: [code]).map(Store.unit(from:))
+    }
+
+    func subtree(of code: String) throws -> [String] {
+        try String.fetchAll(db, sql: """
+            WITH RECURSIVE t(code) AS (SELECT ? UNION SELECT u.code FROM units u JOIN t ON u.parent_code = t.code)
+            SELECT code FROM t
+            """, arguments: [code])
+    }
+
+    func activeTotal(campaignID: Int64) throws -> Money {
+        Money(fen: try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount_fen), 0) FROM payout_state WHERE campaign_id = ? AND active = 1",
+                                      arguments: [campaignID]) ?? 0)
+    }
+
+    func activeTotalsBySource(campaignID: Int64) throws -> [String?: Money] {
+        var out: [String?: Money] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT source, SUM(amount_fen) FROM payout_state WHERE campaign_id = ? AND active = 1 GROUP BY source
+            """, arguments: [campaignID]) {
+            out[row[0] as String?] = Money(fen: row[1])
+        }
+        return out
+    }
+
+    func paidTotal(campaignID: Int64) throws -> Money {
+        Money(fen: try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount_fen), 0) FROM payout_state WHERE campaign_id = ? AND status IN ('paid', 'signed')",
+                                      arguments: [campaignID]) ?? 0)
+    }
+
+    func activeHouseholds(campaignID: Int64) throws -> Set<Int64> {
+        Set(try Int64.fetchAll(db, sql: "SELECT household_id FROM payout_state WHERE campaign_id = ? AND active = 1", arguments: [campaignID]))
+    }
+
+    func payouts(_ q: PayoutQuery) throws -> [LedgerPayout] {
+        var clauses: [String] = []
+        var args: [DatabaseValueConvertible?] = []
+        if let c = q.campaignID { clauses.append("s.campaign_id = ?"); args.append(c) }
+        if !q.statuses.isEmpty {
+            clauses.append("s.status IN (\(q.statuses.map { _ in "?" }.joined(separator: ",")))")
+            args += q.statuses.map(\.rawValue)
+        }
+        if let units = q.units {
+            clauses.append("s.unit_code IN (\(units.map { _ in "?" }.joined(separator: ",")))")
+            args += units
+        }
+        if let c = q.category { clauses.append("s.category = ?"); args.append(c) }
+        if let ids = q.householdIDs {
+            clauses.append("s.household_id IN (\(ids.map { _ in "?" }.joined(separator: ",")))")
+            args += ids
+        }
+        if let r = q.runID { clauses.append("p.run_id = ?"); args.append(r) }
+        if let ids = q.payoutIDs {
+            clauses.append("s.payout_id IN (\(ids.map { _ in "?" }.joined(separator: ",")))")
+            args += ids
+        }
+        var sql = """
+            SELECT p.id, p.campaign_id, p.run_id, p.unit_code, p.household_id, p.amount_fen, p.kind, p.category, p.reason, p.rule,
+                   p.goods, s.status, p.source, p.by_hand, s.since
+            FROM payout_state s JOIN payouts p ON p.id = s.payout_id
+            """
+        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+        sql += " ORDER BY p.id"
+        if let limit = q.limit { sql += " LIMIT \(limit)" }
+        let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+        // Items only where a payout has more than its one implicit item.
+        let ids = rows.map { $0[0] as Int64 }
+        var items: [Int64: [PayoutItem]] = [:]
+        for chunk in stride(from: 0, to: ids.count, by: 500) {
+            let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
+            for r in try Row.fetchAll(db, sql: """
+                SELECT payout_id, kind, description, quantity, value_fen FROM payout_items
+                WHERE payout_id IN (\(part.map { _ in "?" }.joined(separator: ","))) ORDER BY payout_id, position
+                """, arguments: StatementArguments(part)) {
+                items[r[0], default: []].append(PayoutItem(kind: Payout.Kind(rawValue: r[1]) ?? .cash, description: r[2], quantity: r[3],
+                                                           value: Money(fen: r[4])))
+            }
+        }
+        return rows.map { row in
+            let id: Int64 = row[0]
+            let payout = Payout(householdID: row[4], amount: Money(fen: row[5]), kind: Payout.Kind(rawValue: row[6]) ?? .cash,
+                                category: row[7], reason: row[8], rule: row[9], goods: row[10], items: items[id])
+            return LedgerPayout(id: id, campaignID: row[1], runID: row[2], unitCode: row[3], payout: payout,
+                                status: PayoutStatus(rawValue: row[11]) ?? .planned, source: row[12], byHand: (row[13] as Int64) == 1,
+                                since: row[14])
+        }
+    }
+
+    func events(payoutID: Int64) throws -> [PayoutEvent] {
+        try Row.fetchAll(db, sql: "SELECT payout_id, event, reason, method, actor, at FROM payout_events WHERE payout_id = ? ORDER BY id",
+                         arguments: [payoutID]).map { r in
+            PayoutEvent(payoutID: r[0], status: PayoutStatus(rawValue: r[1]) ?? .planned, reason: r[2],
+                        method: (r[3] as String?).flatMap(PaymentMethod.init(rawValue:)), actor: r[4], at: r[5])
+        }
+    }
+
+    func totals(campaignID: Int64) throws -> [LedgerTotal] {
+        try Row.fetchAll(db, sql: """
+            SELECT category, status, unit_code, source, by_hand, count(*), SUM(amount_fen), SUM(cash_fen), SUM(goods_fen)
+            FROM payout_state WHERE campaign_id = ? GROUP BY category, status, unit_code, source, by_hand
+            """, arguments: [campaignID]).map { r in
+            LedgerTotal(category: r[0], status: PayoutStatus(rawValue: r[1]) ?? .planned, unitCode: r[2], source: r[3],
+                        byHand: (r[4] as Int64) == 1, count: r[5], amount: Money(fen: r[6]), cash: Money(fen: r[7]), goods: Money(fen: r[8]))
+        }
+    }
+
+    func campaignEvents(campaignID: Int64) throws -> [CampaignEvent] {
+        try Row.fetchAll(db, sql: """
+            SELECT kind, detail, old_value, new_value, actor, reason, at FROM campaign_events WHERE campaign_id = ? ORDER BY id
+            """, arguments: [campaignID]).map { r in
+            CampaignEvent(kind: CampaignEvent.Kind(rawValue: r[0]) ?? .created, detail: r[1], oldValue: r[2], newValue: r[3],
+                          actor: r[4], reason: r[5], at: r[6])
+        }
+    }
+
+    func runs(campaignID: Int64) throws -> [RunRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT id, campaign_id, unit_code, policy_path, policy_sha256, modules, params, data_fingerprint,
+                   households_considered, total_fen, created_at FROM runs WHERE campaign_id = ? ORDER BY id
+            """, arguments: [campaignID]).map { row in
+            RunRecord(id: row[0], campaignID: row[1], unitCode: row[2], policyPath: row[3], policySHA256: row[4],
+                      modules: row[5], params: row[6], dataFingerprint: row[7], householdsConsidered: row[8],
+                      total: Money(fen: row[9]), createdAt: SQLiteLedger.timestamp.date(from: row[10]) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    func maskedIDNumber(householdID: Int64) throws -> String {
+        try String.fetchOne(db, sql: "SELECT id_number FROM households WHERE id = ?", arguments: [householdID]).map(IDNumber.mask) ?? "#\(householdID)"
+    }
+
+    func householdUnit(householdID: Int64) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT unit_code FROM households WHERE id = ?", arguments: [householdID])
+    }
+
+    /// `unit_code IN (…)` for a subtree, or nothing for every unit.
+    func unitFilter(_ units: [String], column: String) throws -> (sql: String, args: [DatabaseValueConvertible?]) {
+        let all = try Int.fetchOne(db, sql: "SELECT count(*) FROM units") ?? 0
+        if Set(units).count >= all { return ("1", []) }
+        return ("\(column) IN (\(units.map { _ in "?" }.joined(separator: ",")))", units)
+    }
+
+    func unpaidLiveHouseholds(campaignID: Int64, units: [String]) throws -> [UnpaidHousehold] {
+        let filter = try unitFilter(units, column: "h.unit_code")
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT h.id, h.unit_code, h.name, h.id_number,
+                   (SELECT e.id FROM payout_state s JOIN payout_events e ON e.payout_id = s.payout_id
+                    WHERE s.campaign_id = ? AND s.household_id = h.id AND e.event IN ('cancelled', 'reversed') ORDER BY e.id DESC LIMIT 1)
+            FROM households h
+            WHERE \(filter.sql) AND h.file_status IN ('正式', '临时救助')
+              AND NOT EXISTS (SELECT 1 FROM payout_state s WHERE s.campaign_id = ? AND s.household_id = h.id AND s.active = 1)
+            ORDER BY h.id
+            """, arguments: StatementArguments([campaignID] + filter.args + [campaignID]))
+        return try rows.map { r in
+            var closed: PayoutEvent?
+            if let eventID = r[4] as Int64? {
+                closed = try Row.fetchOne(db, sql: "SELECT payout_id, event, reason, method, actor, at FROM payout_events WHERE id = ?",
+                                          arguments: [eventID]).map { e in
+                    PayoutEvent(payoutID: e[0], status: PayoutStatus(rawValue: e[1]) ?? .cancelled, reason: e[2],
+                                method: (e[3] as String?).flatMap(PaymentMethod.init(rawValue:)), actor: e[4], at: e[5])
+                }
+            }
+            return UnpaidHousehold(id: r[0], unitCode: r[1], name: r[2], maskedIDNumber: IDNumber.mask(r[3]), closed: closed)
+        }
+    }
+
+    func neverHelpedCount(campaignIDs: [Int64], units: [String]) throws -> Int {
+        let filter = try unitFilter(units, column: "h.unit_code")
+        let inList = campaignIDs.isEmpty ? "NULL" : campaignIDs.map { _ in "?" }.joined(separator: ",")
+        return try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM households h
+            WHERE \(filter.sql) AND h.file_status IN ('正式', '临时救助')
+              AND NOT EXISTS (SELECT 1 FROM payout_state s WHERE s.household_id = h.id AND s.active = 1 AND s.campaign_id IN (\(inList)))
+            """, arguments: StatementArguments(filter.args + campaignIDs)) ?? 0
+    }
+
+    func householdsFromSeveralUnits(campaignID: Int64) throws -> [(household: Int64, units: [String])] {
+        try Row.fetchAll(db, sql: """
+            SELECT household_id, group_concat(DISTINCT unit_code) FROM payout_state WHERE campaign_id = ?
+            GROUP BY household_id HAVING count(DISTINCT unit_code) > 1 ORDER BY household_id
+            """, arguments: [campaignID]).map { ($0[0], ($0[1] as String).split(separator: ",").map(String.init).sorted()) }
+    }
+
+    func activePayoutsToClosedFiles(campaignID: Int64) throws -> [LedgerPayout] {
+        let ids = try Int64.fetchAll(db, sql: """
+            SELECT s.payout_id FROM payout_state s JOIN households h ON h.id = s.household_id
+            WHERE s.campaign_id = ? AND s.active = 1 AND h.file_status NOT IN ('正式', '临时救助') ORDER BY s.payout_id
+            """, arguments: [campaignID])
+        return ids.isEmpty ? [] : try payouts(PayoutQuery(campaignID: campaignID, payoutIDs: ids))
+    }
+
+    func activePayoutsChangedSince(campaignID: Int64) throws -> [LedgerPayout] {
+        let ids = try Int64.fetchAll(db, sql: """
+            SELECT s.payout_id FROM payout_state s
+            WHERE s.campaign_id = ? AND s.active = 1 AND EXISTS (
+                SELECT 1 FROM household_history hh WHERE hh.household_id = s.household_id
+                  AND hh.changed_at >= (SELECT min(at) FROM payout_events e WHERE e.payout_id = s.payout_id))
+            ORDER BY s.payout_id
+            """, arguments: [campaignID])
+        return ids.isEmpty ? [] : try payouts(PayoutQuery(campaignID: campaignID, payoutIDs: ids))
+    }
+
+    func householdsOutside(_ ids: [Int64], units: [String]) throws -> [Int64] {
+        guard !ids.isEmpty else { return [] }
+        let all = try Int.fetchOne(db, sql: "SELECT count(*) FROM units") ?? 0
+        let inside: Set<Int64>
+        if Set(units).count >= all {
+            inside = Set(try Int64.fetchAll(db, sql: "SELECT id FROM households"))
+        } else {
+            var found = Set<Int64>()
+            for chunk in stride(from: 0, to: units.count, by: 500) {
+                let part = Array(units[chunk..<min(chunk + 500, units.count)])
+                found.formUnion(try Int64.fetchAll(db, sql: "SELECT id FROM households WHERE unit_code IN (\(part.map { _ in "?" }.joined(separator: ",")))",
+                                                   arguments: StatementArguments(part)))
+            }
+            inside = found
+        }
+        return ids.filter { !inside.contains($0) }
+    }
+
+    func insertRun(_ run: RunRecord) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO runs (campaign_id, unit_code, policy_path, policy_sha256, modules, params, data_fingerprint,
+                households_considered, total_fen, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [run.campaignID, run.unitCode, run.policyPath, run.policySHA256, run.modules, run.params,
+                             run.dataFingerprint, run.householdsConsidered, run.total.fen, SQLiteLedger.timestamp.string(from: run.createdAt)])
+        return db.lastInsertedRowID
+    }
+
+    func insertPayouts(_ payouts: [NewPayout], campaignID: Int64, unitCode: String, runID: Int64?, actor: String, at: String) throws -> [Int64] {
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO payouts (campaign_id, household_id, run_id, unit_code, amount_fen, cash_fen, goods_fen, kind, goods, category,
+                                 reason, rule, source, by_hand, created_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let item = try db.makeStatement(sql: """
+            INSERT INTO payout_items (payout_id, position, kind, description, quantity, value_fen) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        let event = try db.makeStatement(sql: "INSERT INTO payout_events (payout_id, event, actor, at) VALUES (?, 'planned', ?, ?)")
+        var ids: [Int64] = []
+        ids.reserveCapacity(payouts.count)
+        for n in payouts {
+            let p = n.payout
+            insert.setUncheckedArguments([campaignID, p.householdID, runID, unitCode, p.amount.fen, p.cashValue.fen, p.goodsValue.fen,
+                                          p.kind.rawValue, p.goods, p.category, p.reason, p.rule, n.source, n.byHand ? 1 : 0, actor])
+            try insert.execute()
+            let id = db.lastInsertedRowID
+            ids.append(id)
+            // A payout of one item needs no item rows: its kind, goods and amount say it all.
+            if p.items.count > 1 || p.items.first?.quantity != nil {
+                for (k, it) in p.items.enumerated() {
+                    item.setUncheckedArguments([id, k, it.kind.rawValue, it.description, it.quantity, it.value.fen])
+                    try item.execute()
+                }
+            }
+            event.setUncheckedArguments([id, actor, at])
+            try event.execute()
+        }
+        return ids
+    }
+
+    func appendEvents(_ events: [PayoutEvent]) throws {
+        let statement = try db.makeStatement(sql: "INSERT INTO payout_events (payout_id, event, reason, method, actor, at) VALUES (?, ?, ?, ?, ?, ?)")
+        for e in events {
+            statement.setUncheckedArguments([e.payoutID, e.status.rawValue, e.reason, e.method?.rawValue, e.actor, e.at])
+            try statement.execute()
+        }
+    }
+
+    func setCampaign(id: Int64, phase: Campaign.Phase, budget: Money, funds: [Campaign.Fund]) throws {
+        try db.execute(sql: "UPDATE campaigns SET phase = ?, budget_fen = ? WHERE id = ?", arguments: [phase.rawValue, budget.fen, id])
+        try db.execute(sql: "DELETE FROM campaign_funds WHERE campaign_id = ?", arguments: [id])
+        for (i, f) in funds.enumerated() {
+            try db.execute(sql: "INSERT INTO campaign_funds (campaign_id, position, source, amount_fen) VALUES (?, ?, ?, ?)",
+                           arguments: [id, i, f.source, f.amount.fen])
+        }
+    }
+
+    func appendCampaignEvent(campaignID: Int64, _ e: CampaignEvent) throws {
+        try db.execute(sql: """
+            INSERT INTO campaign_events (campaign_id, kind, detail, old_value, new_value, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [campaignID, e.kind.rawValue, e.detail, e.oldValue, e.newValue, e.actor, e.reason, e.at])
     }
 }

@@ -144,6 +144,22 @@ extension Store {
         }
     }
 
+    /// Households by their numbers in the store.
+    public func households(ids: [Int64]) throws -> [Int64: Household] {
+        var found: [Int64: Household] = [:]
+        try db.read { db in
+            for chunk in stride(from: 0, to: ids.count, by: 500) {
+                let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
+                let sql = "SELECT \(Store.householdColumns) FROM households WHERE id IN (\(part.map { _ in "?" }.joined(separator: ",")))"
+                for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(part)) {
+                    let h = Store.household(from: row)
+                    found[h.id!] = h
+                }
+            }
+        }
+        return found
+    }
+
     public func householdCount() throws -> Int {
         try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM households") ?? 0 }
     }
@@ -257,6 +273,8 @@ extension Store {
                 try db.execute(sql: "INSERT INTO campaign_funds (campaign_id, position, source, amount_fen) VALUES (?, ?, ?, ?)",
                                arguments: [stored.id, i, fund.source, fund.amount.fen])
             }
+            try db.execute(sql: "INSERT INTO campaign_events (campaign_id, kind, new_value, at) VALUES (?, 'created', ?, ?)",
+                           arguments: [stored.id, "\(campaign.phase.rawValue) \(campaign.budget.fen)", ISO8601DateFormatter().string(from: createdAt)])
             return stored
         }
     }
@@ -367,7 +385,15 @@ extension Store {
                              unitIndex: unitIndexByRowid[Int(sqlite3_column_int64(raw, 3))],
                              members: Int(sqlite3_column_int64(raw, 4)), income: sqlite3_column_int64(raw, 5),
                              categories: sqlite3_column_int64(raw, 6), causes: sqlite3_column_int64(raw, 7),
-                             fileStatus: { let c = code(8, statuses); return c == 0 ? 0 : c - 1 }(), difficulty: code(9, difficulties),
+                             fileStatus: try { () throws -> UInt8 in
+                                 let c = code(8, statuses)
+                                 guard c > 0 else {
+                                     // Never read an unknown file status as live: the run stops and says which household.
+                                     throw StoreError("户 #\(sqlite3_column_int64(raw, 0)) 的档案状态不在词表中 (\(Vocabulary.fileStatuses.joined(separator: "、"))); 更正后再运行",
+                                                      en: "household #\(sqlite3_column_int64(raw, 0)) has a file status outside the vocabulary (\(Vocabulary.fileStatuses.joined(separator: ", "))); correct it and run again")
+                                 }
+                                 return c - 1
+                             }(), difficulty: code(9, difficulties),
                              mainCause: code(10, mainCauses), identity: code(11, identities), registeredOn: day(12))
             }
             return table

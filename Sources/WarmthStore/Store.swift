@@ -12,20 +12,57 @@ public final class Store: Sendable {
     /// Where the store lives, or ":memory:".
     public let path: String
 
-    /// Open (creating if needed) the store at `path` and bring its schema up to date.
-    public init(path: String) throws(StoreError) {
+    /// Whether this connection only reads (a dry run, a listing, a report; an archive).
+    public let readOnly: Bool
+
+    /// How long a command waits for another process's write to finish before it gives up.
+    public static let busyTimeout: Double = 10
+
+    /// Open (creating if needed) the store at `path` and bring its schema up to date. With
+    /// `readOnly`, the file is only read: nothing is created or migrated, and a read-only file
+    /// (an archive kept for inspection) can be listed and reported.
+    public init(path: String, readOnly: Bool = false) throws(StoreError) {
         self.path = path
+        self.readOnly = readOnly
         do {
             var config = Configuration()
             config.foreignKeysEnabled = true
-            config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            config.readonly = readOnly
+            config.busyMode = .timeout(Store.busyTimeout)
+            if !readOnly {
+                config.prepareDatabase { db in
+                    // WAL is a property of the file: set it once, so that two processes opening
+                    // the store together do not both ask for the lock it needs.
+                    if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                        try db.execute(sql: "PRAGMA journal_mode = WAL")
+                    }
+                    try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                }
             }
             db = try DatabaseQueue(path: path, configuration: config)
-            try Store.migrator.migrate(db)
+            try db.read { db in
+                if try Store.migrator.hasBeenSuperseded(db) {
+                    let known = Set(Store.migrator.migrations)
+                    let stored = try Store.migrator.appliedIdentifiers(db).subtracting(known).sorted()
+                    if !readOnly {
+                        throw StoreError(
+                            "\(path): 该库由较新版本的 Warmth 写入 (库中有本程序不认识的迁移: \(stored.joined(separator: ", "))); 本程序 (结构版本 \(known.count)) 不写入它。请升级 Warmth",
+                            en: "\(path): the store was written by a newer Warmth (migrations this binary does not know: \(stored.joined(separator: ", "))); this binary (schema version \(known.count)) will not write to it. Upgrade Warmth")
+                    }
+                }
+            }
+            if !readOnly {
+                if try !db.read({ try Store.migrator.hasCompletedMigrations($0) }) {
+                    try Store.migrator.migrate(db)
+                }
+            } else if try !db.read({ try Store.migrator.hasCompletedMigrations($0) || Store.migrator.hasBeenSuperseded($0) }) {
+                throw StoreError("\(path): 该库的结构版本较旧; 先运行一次写入命令 (如 warmth init) 升级它",
+                                 en: "\(path): the store's schema is older than this Warmth; run a writing command once (warmth init) to upgrade it")
+            }
+        } catch let error as StoreError {
+            throw error
         } catch {
-            throw StoreError("cannot open the store at \(path): \(error)")
+            throw Store.mapped(error, path: path, doing: ("打开", "open"))
         }
     }
 
@@ -34,6 +71,7 @@ public final class Store: Sendable {
 
     private init(memory: Void) throws(StoreError) {
         path = ":memory:"
+        readOnly = false
         do {
             var config = Configuration()
             config.foreignKeysEnabled = true
@@ -144,13 +182,52 @@ public final class Store: Sendable {
                     BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;
                 """)
         }
+        m.registerMigration("v2: payout lifecycle, items, funding sources, campaign events, household history, vocabularies") { db in
+            try db.execute(sql: Store.migrationV2)
+        }
         return m
     }()
 }
 
-/// A store failure, said so that a person can act on it.
+/// A store failure, said so that a person can act on it: in Chinese, and in English for
+/// `--lang en`; `code` is stable for scripts.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public var english: String
+    public var code: StorageError.Code
+    public init(_ message: String, en: String? = nil, code: StorageError.Code = .other) {
+        self.message = message
+        self.english = en ?? message
+        self.code = code
+    }
     public var description: String { message }
+    public func message(english wantsEnglish: Bool) -> String { wantsEnglish ? english : message }
+}
+
+extension Store {
+    /// Database errors as a person reads them: what happened, and what to do.
+    static func mapped(_ error: Error, path: String, doing: (zh: String, en: String)) -> StoreError {
+        if let e = error as? StoreError { return e }
+        guard let e = error as? DatabaseError else {
+            return StoreError("\(path): 无法\(doing.zh)该库: \(error)", en: "\(path): cannot \(doing.en) the store: \(error)")
+        }
+        switch e.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StoreError("\(path): 另一个 warmth 进程正在写入该库, 已等待 \(Int(busyTimeout)) 秒; 未写入任何内容, 请稍后重试",
+                              en: "\(path): another warmth process is writing this store; waited \(Int(busyTimeout)) s; nothing was written, try again", code: .busy)
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN where FileManager.default.fileExists(atPath: path):
+            return StoreError("\(path): 该库只能读取 (文件或所在文件夹不可写); 无法\(doing.zh)。检查文件权限, 或只用查询命令",
+                              en: "\(path): the store can only be read (the file or its folder is not writable); cannot \(doing.en) it. Check the permissions, or use reading commands only", code: .readOnly)
+        case .SQLITE_FULL:
+            return StoreError("\(path): 磁盘已满; 未写入任何内容。腾出空间后重试", en: "\(path): the disk is full; nothing was written. Free some space and try again", code: .full)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return StoreError("\(path): 该库已损坏或不是 Warmth 的库; 不写入。从备份恢复", en: "\(path): the store is damaged or not a Warmth store; nothing is written. Restore it from a backup", code: .corrupt)
+        case .SQLITE_CANTOPEN:
+            return StoreError("\(path): 无法打开该库: 检查路径和所在文件夹", en: "\(path): cannot open the store: check the path and its folder")
+        case .SQLITE_CONSTRAINT:
+            return StoreError("该库拒绝了这次写入, 未写入任何内容: \(e.message ?? "constraint")", en: "The store refused the write; nothing was written: \(e.message ?? "constraint")", code: .constraint)
+        default:
+            return StoreError("\(path): 无法\(doing.zh)该库: \(e.message ?? "\(e)")", en: "\(path): cannot \(doing.en) the store: \(e.message ?? "\(e)")")
+        }
+    }
 }

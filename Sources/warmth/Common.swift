@@ -8,22 +8,37 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The store file (default: $WARMTH_DB, else ./warmth.sqlite).", valueName: "path"))
     var db: String?
 
-    @Option(name: .long, help: "Language of output for people: zh (default) or en.")
-    var lang: Language = .zh
+    @Option(name: .long, help: "Language of output for people: zh (default) or en (default: $WARMTH_LANG).")
+    var lang: Language = ProcessInfo.processInfo.environment["WARMTH_LANG"].flatMap(Language.init(rawValue:)) ?? .zh
 
     var path: String { db ?? ProcessInfo.processInfo.environment["WARMTH_DB"] ?? "warmth.sqlite" }
 
-    /// Open the store, which must exist already (see `warmth init`).
-    func open() throws -> Store {
+    /// Open the store, which must exist already (see `warmth init`). A command that only
+    /// reads opens it read-only: it works on an archived, read-only file, and never migrates.
+    func open(readOnly: Bool = false) throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw Failure("no store at \(path): run 'warmth init' first, or pass --db PATH")
+            throw Failure(lang.say("没有找到库 \(path): 先运行 'warmth init', 或用 --db 路径 指明", "no store at \(path): run 'warmth init' first, or pass --db PATH"))
         }
-        return try Store(path: path)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if (attributes?[.size] as? Int) == 0 {
+            throw Failure(lang.say("\(path) 是空文件, 不是 Warmth 的库: 用 'warmth init --db 新路径' 新建, 或指明正确的 --db",
+                                   "\(path) is an empty file, not a Warmth store: create one with 'warmth init --db NEW' or give the right --db"))
+        }
+        return try Store(path: path, readOnly: readOnly)
     }
 }
 
 enum Language: String, ExpressibleByArgument, Sendable {
     case zh, en
+
+    /// The language asked for on the command line (`--lang en`) or by `$WARMTH_LANG`, for the
+    /// messages printed before or after a command's options are parsed.
+    static var current: Language {
+        let args = CommandLine.arguments
+        if let i = args.firstIndex(of: "--lang"), i + 1 < args.count, let l = Language(rawValue: args[i + 1]) { return l }
+        if let l = args.lazy.compactMap({ $0.hasPrefix("--lang=") ? Language(rawValue: String($0.dropFirst(7))) : nil }).first { return l }
+        return ProcessInfo.processInfo.environment["WARMTH_LANG"].flatMap(Language.init(rawValue:)) ?? .zh
+    }
 }
 
 extension Language {

@@ -4,6 +4,7 @@ import WarmthData
 import WarmthDomain
 import WarmthLua
 import WarmthRuntime
+import WarmthLedger
 import WarmthStore
 
 /// Limits a user may raise, shared by run and explain.
@@ -75,6 +76,8 @@ struct Run: ParsableCommand {
     var settings: [String] = []
     @Option(help: ArgumentHelp("Write the plan, row by row, to this CSV file.", valueName: "plan.csv")) var out: String?
     @Flag(help: "Write the run and its payouts to the ledger, in one transaction.") var commit = false
+    @Option(name: .customLong("by"), help: ArgumentHelp("Who commits (default: $WARMTH_OPERATOR).", valueName: "NAME")) var by: String?
+    var operatorName: String? { by ?? ProcessInfo.processInfo.environment["WARMTH_OPERATOR"] }
     @Flag(help: "Collect every failing household (up to --max-errors) instead of stopping at the first.") var keepGoing = false
     @Option(help: "With --keep-going, stop after this many failures.") var maxErrors = 100
     @OptionGroup var limitOptions: LimitOptions
@@ -118,8 +121,7 @@ struct Run: ParsableCommand {
             let message = store.lang.say(
                 "\(plan.policy.path): 单位 \(context.unit.code) 不是活动的组织单位 \(context.campaign.unitCode); 策略须用 within = \"…\" 指明上级单位的策略, 以受其上限约束",
                 "\(plan.policy.path): unit \(context.unit.code) is not the campaign's organiser (\(context.campaign.unitCode)); its policy must name the organiser's policy with within = \"…\" so that its caps bind")
-            if commit { throw Failure(message) }
-            warn(message)
+            if !commit { warn(message) }
         }
 
         if !plan.errors.isEmpty {
@@ -132,12 +134,6 @@ struct Run: ParsableCommand {
             print(store.lang.say("方案已写入 \(out)", "Plan written to \(out)"))
         }
         if commit {
-            let over = committed + plan.total - context.campaign.budget
-            if over.fen > 0 {
-                throw Failure(store.lang.say(
-                    "未写入: 本次 \(plan.total.yuanText) 加已入账 \(committed.yuanText) 超出预算 \(over.yuanText); 用 allocate 压缩方案, 或提高预算",
-                    "Nothing written: this run's \(plan.total.yuanText) and the \(committed.yuanText) already committed exceed the budget by \(over.yuanText); fit the plan with allocate, or raise the budget"))
-            }
             let record = RunRecord(
                 campaignID: context.campaign.id!, unitCode: context.unit.code, policyPath: plan.policy.path,
                 policySHA256: plan.policy.sha256,
@@ -148,9 +144,16 @@ struct Run: ParsableCommand {
                 Payout(householdID: context.households.ids[p.household], amount: p.amount, kind: p.kind, category: p.category,
                        reason: p.reason, rule: p.rule, goods: p.goods)
             }
-            let runID = try s.commitRun(record, payouts: payouts)
-            print(store.lang.say("已写入台账: 运行 #\(runID), \(payouts.count) 笔, 合计 \(plan.total.yuanText)",
-                                 "Committed to the ledger: run #\(runID), \(payouts.count) payouts, \(plan.total.yuanText) in all"))
+            // Every rule of a commit (scope, within, budget, 不重 against the ledger as it is now)
+            // is checked by the ledger core inside the write transaction.
+            let receipt = try CampaignLedger(storage: s).commit(
+                CommitProposal(run: record, payouts: payouts, within: plan.within, actor: Operator(operatorName)?.name ?? ""))
+            if let runID = receipt.runID {
+                print(store.lang.say("已写入台账: 运行 #\(runID), \(receipt.count) 笔, 合计 \(receipt.total.yuanText); 预算结余 \(receipt.budgetLeft.yuanText)",
+                                     "Committed to the ledger: run #\(runID), \(receipt.count) payouts, \(receipt.total.yuanText) in all; \(receipt.budgetLeft.yuanText) of the budget left"))
+            } else {
+                print(store.lang.say("方案没有发放, 未写入台账 (不记运行)", "The plan pays nobody: nothing was written (no run is recorded)"))
+            }
         } else {
             print(store.lang.say("试运行: 未写入台账 (加 --commit 写入)", "Dry run: nothing written (add --commit to write the ledger)"))
         }

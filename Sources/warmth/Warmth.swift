@@ -3,6 +3,7 @@ import Foundation
 import WarmthData
 import WarmthLua
 import WarmthRuntime
+import WarmthLedger
 import WarmthStore
 
 @main
@@ -17,7 +18,7 @@ struct Warmth: ParsableCommand {
         version: WarmthVersion.string,
         subcommands: [
             Version.self, Init.self, Import.self, Units.self, Households.self, CampaignCommand.self, DemoData.self,
-            Run.self, Explain.self, TestCommand.self, Check.self,
+            Run.self, Explain.self, PayoutsCommand.self, LedgerCheckCommand.self, TestCommand.self, Check.self,
         ]
     )
 
@@ -28,6 +29,12 @@ struct Warmth: ParsableCommand {
             try command.run()
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
+        } catch let error as LedgerError {
+            warn(error.message(english: Language.current == .en))
+            Foundation.exit(2)
+        } catch let error as StoreError {
+            warn(error.message(english: Language.current == .en))
+            Foundation.exit(2)
         } catch let error where isUserFixable(error) {
             warn(String(describing: error))
             Foundation.exit(2)

@@ -4,6 +4,7 @@ import WarmthData
 import WarmthDomain
 import WarmthLua
 import WarmthRuntime
+import WarmthLedger
 import WarmthStore
 
 /// The repository's root, found from this file.
@@ -275,6 +276,10 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
                   dataFingerprint: plan.dataFingerprint, householdsConsidered: plan.households.count, total: plan.total, createdAt: Date())
     }
 
+    func commit(_ store: Store, _ run: RunRecord, _ payouts: [Payout]) throws -> Int64 {
+        try CampaignLedger(storage: store).commit(CommitProposal(run: run, payouts: payouts, within: nil, actor: "test")).runID!
+    }
+
     func payouts(_ plan: Plan) -> [Payout] {
         plan.payouts.map { Payout(householdID: plan.households.ids[$0.household], amount: $0.amount, kind: $0.kind,
                                   category: $0.category, reason: $0.reason, rule: $0.rule) }
@@ -287,7 +292,8 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
         let s100 = try store.households(units: try store.subtree(of: "S100"))
         #expect(s100.allSatisfy { ["S100", "S110", "S120", "S130"].contains($0.unitCode) })
         let cityPlan = try evaluate(try policy("city"), households: s100)
-        _ = try store.commitRun(record(cityPlan, c, unit: "S100"), payouts: payouts(cityPlan))
+        _ = try CampaignLedger(storage: store).commit(CommitProposal(run: record(cityPlan, c, unit: "S100"), payouts: payouts(cityPlan),
+                                                                      within: "scripts/city/policy.lua", actor: "test"))
         // The bureau-style policy over the whole city proposes some of the same households.
         let all = try store.households()
         let bureauPlan = try evaluate(try policy("bureau"), households: all)
@@ -295,7 +301,7 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
         let overlap = bureauPlan.payouts.filter { paid.contains(all[$0.household].id!) }
         #expect(bureauPlan.households == HouseholdTable(all))
         #expect(!overlap.isEmpty, "the fixture has households both policies pay")
-        #expect(throws: StoreError.self) { _ = try store.commitRun(record(bureauPlan, c, unit: "S000"), payouts: payouts(bureauPlan)) }
+        #expect(throws: LedgerError.self) { _ = try commit(store, record(bureauPlan, c, unit: "S000"), payouts(bureauPlan)) }
         #expect(try store.ledger(campaignID: c.id!).count == cityPlan.eligible, "the refused run wrote nothing")
     }
 
@@ -304,7 +310,7 @@ func totals(_ plan: Plan) -> [String: (Int, Int64)] {
         let store = try fixtureStore()
         let c = try campaignIn(store)
         let plan = try evaluate(try policy("city"), households: try store.households(), overrides: [("frontline", "150")])
-        let id = try store.commitRun(record(plan, c, unit: "S000"), payouts: payouts(plan))
+        let id = try commit(store, record(plan, c, unit: "S000"), payouts(plan))
         let run = try #require(try store.runs(campaignID: c.id!).first { $0.id == id })
         #expect(run.policySHA256.count == 64)
         #expect(run.modules.contains("warmth "))

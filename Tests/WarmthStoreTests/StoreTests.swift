@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WarmthData
 import WarmthDomain
+import WarmthLedger
 import WarmthStore
 
 /// The same test body runs against an in-memory store and a temporary file.
@@ -33,6 +34,14 @@ func seed(_ store: Store) throws -> (campaign: Campaign, households: [Household]
     return (campaign, try store.households())
 }
 
+/// Commit through the ledger core, as `warmth run --commit` does.
+extension Store {
+    @discardableResult
+    func commitRun(_ run: RunRecord, payouts: [Payout]) throws -> Int64 {
+        try CampaignLedger(storage: self).commit(CommitProposal(run: run, payouts: payouts, within: "scripts/city/policy.lua", actor: "test")).runID ?? -1
+    }
+}
+
 func run(_ campaign: Campaign, unit: String, total: Money) -> RunRecord {
     RunRecord(campaignID: campaign.id!, unitCode: unit, policyPath: "scripts/x/policy.lua", policySHA256: String(repeating: "0", count: 64),
               modules: "", params: "{}", dataFingerprint: "f", householdsConsidered: 2, total: total, createdAt: Date(timeIntervalSince1970: 0))
@@ -43,10 +52,10 @@ func run(_ campaign: Campaign, unit: String, total: Money) -> RunRecord {
     func migrations(kind: StoreKind) throws {
         let folder = TempFolder()
         let store = try kind.make(folder)
-        #expect(try store.appliedMigrations().count == 1)
+        #expect(try store.appliedMigrations().count == 2)
         if kind == .file {
             let again = try Store(path: store.path)
-            #expect(try again.appliedMigrations().count == 1)
+            #expect(try again.appliedMigrations().count == 2)
         }
     }
 
@@ -69,15 +78,20 @@ func run(_ campaign: Campaign, unit: String, total: Money) -> RunRecord {
         }
         _ = try store.commitRun(run(campaign, unit: "E01", total: Money(yuan: 600)), payouts: [pay(households[0])])
         // Another unit proposing the same household, next to a new one: nothing of that run is written.
-        #expect(throws: StoreError.self) {
+        #expect(throws: LedgerError.self) {
             _ = try store.commitRun(run(campaign, unit: "S01", total: Money(yuan: 1200)), payouts: [pay(households[1]), pay(households[0])])
         }
         #expect(try store.ledger(campaignID: campaign.id!).count == 1)
         #expect(try store.runs(campaignID: campaign.id!).count == 1, "the failed run left no record")
-        // Even raw SQL cannot add a second payout for the household.
+        // Even raw SQL cannot add a second active payout for the household: its planned event is refused.
         #expect(throws: (any Error).self) {
-            try store.executeForTesting("INSERT INTO payouts (campaign_id, household_id, run_id, unit_code, amount_fen, kind, category, reason, rule) VALUES (\(campaign.id!), \(households[0].id!), 1, 'S01', 100, 'cash', 'c', 'r', 'x')")
+            try store.executeForTesting("""
+                INSERT INTO payouts (campaign_id, household_id, run_id, unit_code, amount_fen, cash_fen, goods_fen, kind, category, reason, rule)
+                    VALUES (\(campaign.id!), \(households[0].id!), 1, 'S01', 100, 100, 0, 'cash', 'c', 'r', 'x');
+                INSERT INTO payout_events (payout_id, event, at) VALUES (last_insert_rowid(), 'planned', 't')
+                """)
         }
+        #expect(try store.paidHouseholds(campaignID: campaign.id!) == [households[0].id!])
     }
 
     @Test("the ledger is append-only: payouts cannot be updated or deleted", arguments: StoreKind.allCases)
@@ -94,7 +108,7 @@ func run(_ campaign: Campaign, unit: String, total: Money) -> RunRecord {
         #expect(throws: (any Error).self) { try store.executeForTesting("UPDATE runs SET total_fen = 0") }
         let entry = try #require(try store.ledger(campaignID: campaign.id!).first)
         #expect(entry.payout.amount == Money(yuan: 600))
-        #expect(entry.status == "planned")
+        #expect(entry.status == .planned)
     }
 
     @Test("a fractional or negative amount cannot enter the ledger")
@@ -102,13 +116,13 @@ func run(_ campaign: Campaign, unit: String, total: Money) -> RunRecord {
         let folder = TempFolder()
         let store = try StoreKind.memory.make(folder)
         let (campaign, households) = try seed(store)
-        #expect(throws: StoreError.self) {
+        #expect(throws: (any Error).self) {
             _ = try store.commitRun(run(campaign, unit: "E01", total: Money(fen: -1)), payouts: [
                 Payout(householdID: households[0].id!, amount: Money(fen: -1), kind: .cash, category: "c", reason: "r", rule: "x"),
             ])
         }
         #expect(throws: (any Error).self) {
-            try store.executeForTesting("INSERT INTO runs (campaign_id, unit_code, policy_path, policy_sha256, modules, params, data_fingerprint, households_considered, total_fen, created_at) VALUES (\(campaign.id!), 'E01', 'p', 's', '', '{}', 'f', 0, 0, 't'); INSERT INTO payouts (campaign_id, household_id, run_id, unit_code, amount_fen, kind, category, reason, rule) VALUES (\(campaign.id!), \(households[1].id!), last_insert_rowid(), 'E01', 1.5, 'cash', 'c', 'r', 'x')")
+            try store.executeForTesting("INSERT INTO runs (campaign_id, unit_code, policy_path, policy_sha256, modules, params, data_fingerprint, households_considered, total_fen, created_at) VALUES (\(campaign.id!), 'E01', 'p', 's', '', '{}', 'f', 0, 0, 't'); INSERT INTO payouts (campaign_id, household_id, run_id, unit_code, amount_fen, cash_fen, goods_fen, kind, category, reason, rule) VALUES (\(campaign.id!), \(households[1].id!), last_insert_rowid(), 'E01', 1.5, 1.5, 0, 'cash', 'c', 'r', 'x')")
         }
     }
 }
