@@ -5,7 +5,9 @@
 #   federation's policy, dry run → a what-if (registered needy 500 instead of 600) → a district
 #   union's run within the city's caps, committed → the city's run, committed: households the
 #   district already paid are not paid again (不重) → the explanation of one decision → the
-#   campaign's summary from the ledger.
+#   campaign's summary from the ledger; then the campaign's life after the plan: the funding
+#   phase, approvals and bank payments, the visits (signatures, a cancellation on the spot, a
+#   补发 for a household the plans missed), the 不漏/不重/不错 checks and the summary again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -41,4 +43,24 @@ step "why one household gets what it gets"
 first=$(sed -n 2p out/demo/plan.csv | cut -d, -f1)
 warmth explain "$first" --policy scripts/city/policy.lua --campaign "$campaign"
 step "the campaign's summary, from the ledger"
+warmth campaign show "$campaign"
+
+export WARMTH_OPERATOR=张敏
+step "资金筹备发放: the funds are raised; the district's and the city's plans are approved and paid by bank card"
+warmth campaign phase "$campaign" 资金筹备发放 --reason "资金已到位"
+warmth payouts approve --campaign "$campaign" --all --status planned --yes
+warmth payouts pay --campaign "$campaign" --all --unit D01 --status approved --method bank --yes
+step "走访慰问: the visits; one household is cancelled on the spot, one missed household is added (补发)"
+warmth campaign phase "$campaign" 走访慰问
+warmth payouts list --campaign "$campaign" --status approved --limit 3
+cancel=$(warmth payouts list --campaign "$campaign" --status approved --unit C00 --limit 1 | awk 'NR == 1 { print $2 }')
+warmth payouts cancel "$cancel" --campaign "$campaign" --reason "当场取消: 实际情况与上报不符" --yes
+missed=$(warmth check-ledger --campaign "$campaign" --csv out/demo/check.csv >/dev/null; sed -n 2p out/demo/check.csv | cut -d, -f2)
+warmth payouts add "$missed" --campaign "$campaign" --amount 500 --category 非建档困难职工 --reason "走访发现漏报, 社区核实"
+warmth payouts show "$missed"
+warmth payouts pay --campaign "$campaign" --all --status approved --method cash --yes
+warmth payouts sign --campaign "$campaign" --all --unit D01 --yes
+step "检查总结: the 不漏/不重/不错 checks, and the summary with cash and goods apart"
+warmth campaign phase "$campaign" 检查总结
+warmth check-ledger --campaign "$campaign" --limit 5
 warmth campaign show "$campaign"

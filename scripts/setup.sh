@@ -5,7 +5,7 @@
 # test.sh; safe to run again.
 set -euo pipefail
 
-want=(liblua5.4-dev pkg-config libsqlite3-dev libssl-dev)
+want=(liblua5.4-dev pkg-config libsqlite3-dev libssl-dev sqlite3)
 if [ "${1:-}" = "--bench" ]; then want+=(lua5.4); fi
 
 missing=()

@@ -124,8 +124,8 @@ public struct CampaignLedger: Sendable {
             let over = committed + total - campaign.budget
             if over.fen > 0 {
                 throw LedgerError(.overBudget,
-                    zh: "未写入: 本次 \(total.yuanText) 加已入账 \(committed.yuanText) 超出预算 \(campaign.budget.yuanText) \(over.yuanText); 用 allocate 压缩方案, 或提高预算 (warmth campaign edit)",
-                    en: "Nothing written: this plan's \(total.yuanText) and the \(committed.yuanText) already committed exceed the budget of \(campaign.budget.yuanText) by \(over.yuanText); fit the plan with allocate, or raise the budget (warmth campaign edit)")
+                    zh: "未写入: 本次 \(total.yuanText) 加已入账 \(committed.yuanText) 超出预算 \(over.yuanText) (预算 \(campaign.budget.yuanText)); 用 allocate 压缩方案, 或提高预算 (warmth campaign edit)",
+                    en: "Nothing written: this plan's \(total.yuanText) and the \(committed.yuanText) already committed exceed the budget by \(over.yuanText) (the budget is \(campaign.budget.yuanText)); fit the plan with allocate, or raise the budget (warmth campaign edit)")
             }
             let charged = try Self.charge(p.payouts, rule: p.fundingByCategory, campaign: campaign, in: tx)
             guard !p.payouts.isEmpty else {

@@ -65,7 +65,7 @@ struct CampaignList: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        for c in try store.open().campaigns() {
+        for c in try store.open(readOnly: true).campaigns() {
             print("\(c.name)  \(c.unitCode)  \(c.start)~\(c.end)  \(c.phase.rawValue)  \(c.budget.yuanText)")
         }
     }
@@ -77,7 +77,7 @@ struct CampaignShow: ParsableCommand {
     @Argument(help: "The campaign's name.") var name: String
 
     func run() throws {
-        let s = try store.open()
+        let s = try store.open(readOnly: true)
         guard let c = try s.campaign(named: name) else { throw Failure("no campaign named '\(name)': see 'warmth campaign list'") }
         let l = store.lang
         let unit = try s.unit(code: c.unitCode)

@@ -41,11 +41,12 @@ extension Store {
     }
 }
 
-/// One line per payout, for people: masked ID, unit, category, amount, status.
+/// One line per payout, for people: the payout's number, the household's number, its name and
+/// masked ID, the unit, category, amount and status.
 func payoutLine(_ p: LedgerPayout, household: Household?, lang l: Language) -> String {
     let who = household.map { pad($0.name, 8) + " " + $0.maskedIDNumber } ?? "#\(p.payout.householdID)"
     let hand = p.byHand ? l.say(" 补发", " added by hand") : ""
-    return "  #\(p.id)  " + who + "  " + pad(p.unitCode, 6) + " " + pad(p.payout.category, 14) + padLeft(p.payout.amount.yuanText, 12)
+    return "  #\(p.id)  \(p.payout.householdID)  " + who + "  " + pad(p.unitCode, 6) + " " + pad(p.payout.category, 14) + padLeft(p.payout.amount.yuanText, 12)
         + "  " + pad(l.say(p.status.chinese, p.status.rawValue), 10) + hand
 }
 

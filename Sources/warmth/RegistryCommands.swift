@@ -89,7 +89,7 @@ struct UnitsList: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let units = try store.open().units()
+        let units = try store.open(readOnly: true).units()
         let children = Dictionary(grouping: units, by: { $0.parentCode ?? "" })
         func show(_ parent: String, depth: Int) {
             for u in children[parent, default: []] {
@@ -115,7 +115,7 @@ struct HouseholdsList: ParsableCommand {
     @Option(help: "Show at most this many.") var limit = 50
 
     func run() throws {
-        let s = try store.open()
+        let s = try store.open(readOnly: true)
         var codes: [String]?
         if let unit {
             guard let u = try s.unit(named: unit) else { throw Failure("unknown unit '\(unit)': see 'warmth units list'") }
@@ -139,7 +139,7 @@ struct HouseholdsShow: ParsableCommand {
     @Argument(help: "The household's number (from list) or its 18-digit ID number.") var id: String
 
     func run() throws {
-        let s = try store.open()
+        let s = try store.open(readOnly: true)
         let h = try store.household(id, in: s)
         let l = store.lang
         let unit = try s.unit(code: h.unitCode)

@@ -90,7 +90,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let s = try store.open()
+        let s = try store.open(readOnly: !commit)
         let context = try RunContext(store: s, campaignName: campaign, unitName: unit)
         let loaded = clock.now
         let policyFile = try PolicyFile(path: policy)
@@ -179,7 +179,7 @@ struct Explain: ParsableCommand {
     @OptionGroup var limitOptions: LimitOptions
 
     func run() throws {
-        let s = try store.open()
+        let s = try store.open(readOnly: true)
         guard let c = try s.campaign(named: campaign) else { throw Failure("no campaign named '\(campaign)': see 'warmth campaign list'") }
         let h = try store.household(household, in: s)
         var request = RunRequest(policy: try PolicyFile(path: policy), campaign: c, households: HouseholdTable([h]),
