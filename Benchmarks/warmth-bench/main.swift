@@ -169,9 +169,9 @@ func benchPolicy() throws {
     let data = try CSVOutput(path: dir.appendingPathComponent("h.tsv").path, bom: false)
     for i in 0..<households.count {
         // id, name, unit, members, income, live, file_status, categories, causes
-        data.write(["\(households.ids[i])\t\(households.name(at: i))\t\(households.unitCode(at: i))\t\(households.members[i])\t\(households.income[i])\t\(households.isLive(at: i) ? 1 : 0)\t\(households.fileStatusName(at: i))\t\(households.categories[i])\t\(households.causes[i])"])
+        try data.write(["\(households.ids[i])\t\(households.name(at: i))\t\(households.unitCode(at: i))\t\(households.members[i])\t\(households.income[i])\t\(households.isLive(at: i) ? 1 : 0)\t\(households.fileStatusName(at: i))\t\(households.categories[i])\t\(households.causes[i])"])
     }
-    data.close()
+    try data.commit()
     let cats = Vocabulary.categories.enumerated().map { "[\"\($1)\"]=\(1 << $0)" }.joined(separator: ",")
     let causes = Vocabulary.causes.enumerated().map { "[\"\($1)\"]=\(1 << $0)" }.joined(separator: ",")
     let catList = Vocabulary.categories.map { "\"\($0)\"" }.joined(separator: ",")

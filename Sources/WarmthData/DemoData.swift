@@ -173,7 +173,7 @@ public struct DemoCity: Sendable {
     }
 
     /// Write the city into `store` (which must hold no campaign when `replace` is set).
-    public func write(to store: Store, replace: Bool) throws -> Int {
+    public func write(to store: Store, replace: Bool, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Int {
         if try store.householdCount() > 0 {
             guard replace else {
                 throw StoreError("the store at \(store.path) already holds households: pass --replace to rebuild it, or use another --db")
@@ -181,29 +181,46 @@ public struct DemoCity: Sendable {
             try store.clearRegistry()
         }
         try store.upsertUnits(units())
-        return try store.bulkInsert(makeHouseholds())
+        guard let progress else { return try store.bulkInsert(makeHouseholds()) }
+        var done = 0
+        let total = households
+        return try store.bulkInsert(makeHouseholds().lazy.map { h -> Household in
+            done += 1
+            if done % 10_000 == 0 || done == total { progress(done, total) }
+            return h
+        })
     }
 
     /// Write the city as the CSV files units keep: `units.csv` and `households.csv` in `folder`.
-    public func writeCSV(folder: String) throws -> (units: String, households: String) {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    /// Each file appears under its name only once it is whole; `progress` is called now and
+    /// then with the households written so far.
+    public func writeCSV(folder: String, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> (units: String, households: String) {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw TextFile.Failure(description: "\(folder): cannot make the folder: check the path and that you may write there")
+        }
         let unitsPath = (folder as NSString).appendingPathComponent("units.csv")
         let householdsPath = (folder as NSString).appendingPathComponent("households.csv")
         let unitsOut = try CSVOutput(path: unitsPath)
-        unitsOut.write(["编码", "名称", "类型", "上级编码"])
-        for u in units() { unitsOut.write([u.code, u.name, u.kind.rawValue, u.parentCode ?? ""]) }
-        unitsOut.close()
+        try unitsOut.write(["编码", "名称", "类型", "上级编码"])
+        for u in units() { try unitsOut.write([u.code, u.name, u.kind.rawValue, u.parentCode ?? ""]) }
 
         let out = try CSVOutput(path: householdsPath)
-        defer { out.close() }
-        out.write(["姓名", "身份证号", "所属单位", "家庭人口", "人均月收入", "类别", "困难原因", "银行卡号",
-                   "联系电话", "家庭住址", "困难类别", "主要致困原因", "身份", "档案状态", "建档日期"])
+        try out.write(["姓名", "身份证号", "所属单位", "家庭人口", "人均月收入", "类别", "困难原因", "银行卡号",
+                       "联系电话", "家庭住址", "困难类别", "主要致困原因", "身份", "档案状态", "建档日期"])
+        var done = 0
         for h in makeHouseholds() {
-            out.write([h.name, h.idNumber, h.unitCode, String(h.members), h.incomePerCapita.decimalText,
-                       h.categoryNames.joined(separator: "、"), h.causeNames.joined(separator: "、"),
-                       h.bankCard ?? "", h.phone ?? "", h.address ?? "", h.difficultyType ?? "",
-                       h.mainCause ?? "", h.identity ?? "", h.fileStatus, h.registeredOn?.description ?? ""])
+            try out.write([h.name, h.idNumber, h.unitCode, String(h.members), h.incomePerCapita.decimalText,
+                           h.categoryNames.joined(separator: "、"), h.causeNames.joined(separator: "、"),
+                           h.bankCard ?? "", h.phone ?? "", h.address ?? "", h.difficultyType ?? "",
+                           h.mainCause ?? "", h.identity ?? "", h.fileStatus, h.registeredOn?.description ?? ""])
+            done += 1
+            if done % 10_000 == 0 { progress?(done, households) }
         }
+        try unitsOut.commit()
+        try out.commit()
+        progress?(done, households)
         return (unitsPath, householdsPath)
     }
 }

@@ -1,27 +1,48 @@
-import CSV
 import Foundation
 import WarmthDomain
 import WarmthStore
 
 /// One thing wrong with one cell of an input file: `households.csv:14:身份证号: ...`.
+///
+/// The message and column are masked when made (`Masking.maskNumbers`): whatever a cell held,
+/// no full ID, card or phone number is ever shown.
 public struct ImportProblem: Sendable, CustomStringConvertible, Equatable {
     public var file: String
     public var row: Int
     public var column: String
     public var message: String
 
+    public init(file: String, row: Int, column: String, message: String) {
+        self.file = file
+        self.row = row
+        self.column = Masking.maskNumbers(in: column)
+        self.message = Masking.maskNumbers(in: message)
+    }
+
     public var description: String { "\(file):\(row):\(column): \(message)" }
 }
 
-/// An import that wrote nothing, with every problem found.
+extension ImportProblem: Error {}
+
+/// An import that wrote nothing, with the problems found (the first `ImportFailure.shown`
+/// of them; `count` says how many there were in all).
 public struct ImportFailure: Error, Sendable, CustomStringConvertible {
+    public static let shown = 1_000
     public var problems: [ImportProblem]
+    public var count: Int
+
+    public init(problems: [ImportProblem], count: Int? = nil) {
+        self.problems = problems
+        self.count = count ?? problems.count
+    }
+
     public var description: String {
-        let advice = problems.allSatisfy({ $0.row == 1 })
-            ? "Fix the header row: name the columns as listed above, in Chinese or English."
+        let advice = problems.allSatisfy({ $0.row <= 1 })
+            ? (problems.contains { $0.row == 1 } ? "Fix the header row: name the columns as listed above, in Chinese or English." : "")
             : "Fix the rows, or pass --skip-invalid to import the good rows."
-        return problems.map(\.description).joined(separator: "\n")
-            + "\n\(problems.count) problem(s); nothing was imported. \(advice)"
+        let more = count > problems.count ? "\n… and \(count - problems.count) more" : ""
+        return problems.map(\.description).joined(separator: "\n") + more
+            + "\n\(count) problem(s); nothing was imported. \(advice)"
     }
 }
 
@@ -29,61 +50,126 @@ public struct ImportReport: Sendable {
     public var encoding: TextFile.Encoding
     public var rows: Int
     public var counts: Store.WriteCounts
+    /// The rows left out with --skip-invalid (the first `ImportFailure.shown` problems), and
+    /// how many problems there were in all.
     public var rejected: [ImportProblem]
+    public var problemCount: Int
     /// Where the rejected rows were written, with --skip-invalid.
     public var rejectedFile: String?
     public var ignoredColumns: [String]
+    /// Optional columns the file does not have, taken with their default for every row
+    /// (档案状态 → 正式).
+    public var defaulted: [String] = []
+    /// Seconds spent reading and checking rows, writing them, and committing (for benchmarks).
+    public var timings: (check: Double, write: Double, commit: Double) = (0, 0, 0)
 }
 
-/// A CSV table as units export it from Excel or WPS, with its header mapped to known columns.
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// The first problems of an import, and how many there were.
+struct ProblemLog {
+    private(set) var kept: [ImportProblem] = []
+    private(set) var count = 0
+
+    mutating func add(_ problems: [ImportProblem]) {
+        count += problems.count
+        for p in problems where kept.count < ImportFailure.shown { kept.append(p) }
+    }
+
+    var failure: ImportFailure { ImportFailure(problems: kept, count: count) }
+}
+
+/// A CSV file as units export it from Excel or WPS: its header, checked, and its rows streamed.
 struct CSVTable {
     var file: String
     var header: [String]
-    var rows: [[String]]
     var encoding: TextFile.Encoding
+    var stream: CSVStream
 
-    init(path: String) throws {
-        let (text, encoding) = try TextFile.read(path)
-        self.encoding = encoding
+    init(path: String) throws(ImportFailure) {
         file = path
-        let reader = try CSVReader(string: text, hasHeaderRow: true)
-        header = (reader.headerRow ?? []).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        var rows: [[String]] = []
-        while let row = reader.next() {
-            if row.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { rows.append([]); continue }
-            // A quote that does not close swallows the rows after it into one cell: registry cells
-            // never hold line breaks, so one that does means the file is broken there.
-            if let i = row.firstIndex(where: { $0.contains(where: \.isNewline) }) {
-                let column = i < header.count ? header[i] : "column \(i + 1)"
-                throw ImportFailure(problems: [ImportProblem(
-                    file: path, row: rows.count + 2, column: column,
-                    message: "this row is not well-formed CSV: the cell runs over a line break (a quote that does not close?); nothing was imported")])
+        do throws(CSVStreamError) {
+            stream = try CSVStream(path: path)
+            encoding = stream.encoding
+            var first = try stream.next()
+            while let r = first, r.isBlank, r.cells.count <= 1 { first = try stream.next() }
+            guard let first else {
+                throw CSVStreamError(row: 1, column: "-", message:
+                    "the file is empty\(stream.encoding == .utf8BOM ? " (it holds only a BOM)" : ""): save the sheet again with its header row and its rows")
             }
-            rows.append(row.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+            if let why = first.malformed { throw CSVStreamError(row: first.row, column: "-", message: why) }
+            header = first.cells
+            stream.header = header
+        } catch {
+            throw ImportFailure(problems: [ImportProblem(file: path, row: error.row, column: error.column, message: error.message)])
         }
-        // The reader stops at a malformed row (a quote that does not close, text after a closing
-        // quote): that must not pass for the end of the file.
-        if reader.error != nil {
-            throw ImportFailure(problems: [ImportProblem(
-                file: path, row: rows.count + 2, column: "-",
-                message: "this row is not well-formed CSV (a quote that does not close, or text after a closing quote); nothing was imported. Save the file again from Excel or WPS")])
+        // The same column twice: which of the two would count?
+        var seen: [String: Int] = [:]
+        var problems: [ImportProblem] = []
+        for (i, name) in header.enumerated() where !name.isEmpty {
+            let key = CSVTable.key(name)
+            if let first = seen[key] {
+                problems.append(ImportProblem(file: path, row: 1, column: Masking.quote(name), message:
+                    "column \(i + 1) '\(Masking.quote(name))' repeats column \(first + 1) '\(Masking.quote(header[first]))': remove one of them, or rename it"))
+            } else {
+                seen[key] = i
+            }
+            if let (scalar, at) = Importer.invisibleCharacter(in: name) {
+                problems.append(ImportProblem(file: path, row: 1, column: "column \(i + 1)", message: Importer.invisibleMessage(scalar, at)))
+            }
         }
-        self.rows = rows
+        if !problems.isEmpty { throw ImportFailure(problems: problems) }
     }
 
-    /// Map header cells to columns by their Chinese or English names.
-    func columns<C: ImportColumn>(_: C.Type) -> (index: [C: Int], ignored: [String]) {
+    static func key(_ name: String) -> String { name.lowercased().replacingOccurrences(of: " ", with: "_") }
+
+    /// The next record, with a structural failure of the file as an `ImportProblem`.
+    mutating func next() throws(ImportProblem) -> CSVRecord? {
+        do throws(CSVStreamError) { return try stream.next() } catch {
+            throw ImportProblem(file: file, row: error.row, column: error.column, message: error.message)
+        }
+    }
+
+    /// Map header cells to columns by their Chinese or English names. Two names for the same
+    /// column (姓名 and name) are refused as a repeated column.
+    func columns<C: ImportColumn>(_: C.Type) throws(ImportFailure) -> (index: [C: Int], ignored: [String]) {
         var index: [C: Int] = [:]
         var ignored: [String] = []
+        var problems: [ImportProblem] = []
         for (i, name) in header.enumerated() {
-            let key = name.lowercased().replacingOccurrences(of: " ", with: "_")
+            let key = CSVTable.key(name)
             if let column = C.allCases.first(where: { $0.aliases.contains(key) || $0.aliases.contains(name) }) {
-                if index[column] == nil { index[column] = i }
+                if let first = index[column] {
+                    problems.append(ImportProblem(file: file, row: 1, column: column.title, message:
+                        "columns \(first + 1) '\(header[first])' and \(i + 1) '\(name)' are the same column: remove one of them"))
+                } else {
+                    index[column] = i
+                }
             } else if !name.isEmpty {
-                ignored.append(name)
+                ignored.append(Masking.quote(name))
             }
         }
+        if !problems.isEmpty { throw ImportFailure(problems: problems) }
         return (index, ignored)
+    }
+
+    /// Why a row's cells do not line up with the header, or nil when they do.
+    func countProblem(_ record: CSVRecord) -> ImportProblem? {
+        let n = record.cells.count, m = header.count
+        if let why = record.malformed {
+            return ImportProblem(file: file, row: record.row, column: "-", message: why)
+        }
+        if n < m {
+            return ImportProblem(file: file, row: record.row, column: header[n].isEmpty ? "column \(n + 1)" : Masking.quote(header[n]), message:
+                "this row has \(n) fields but the header has \(m): the row is cut short or a cell is missing; nothing in this row was imported. Give every cell, empty ones as ,,")
+        }
+        if n > m {
+            return ImportProblem(file: file, row: record.row, column: "column \(m + 1)", message:
+                "this row has more fields than the header (\(n), the header has \(m)): a comma inside a cell, such as an amount written 1,200.00, shifts the cells after it. Write amounts without the thousands separator, or quote the cell")
+        }
+        return nil
     }
 }
 
@@ -97,7 +183,7 @@ extension ImportColumn {
     var title: String { aliases[0] }
 }
 
-enum HouseholdColumn: ImportColumn {
+enum HouseholdColumn: Int, ImportColumn {
     case name, idNumber, unit, members, income, categories, causes, bankCard, phone, address
     case difficultyType, mainCause, secondaryCauses, identity, fileStatus, registeredOn
 
@@ -140,11 +226,17 @@ enum UnitColumn: ImportColumn {
     var isRequired: Bool { self != .parent }
 }
 
-/// Imports units and households from CSV, validating every row first.
+/// Imports units and households from CSV, validating every row.
+///
+/// A households file streams through in batches: each batch is validated and written inside
+/// the import's one transaction, which commits only when no row was refused (or, with
+/// `skipInvalid`, with the good rows), so nothing of a refused import is ever stored.
 public struct Importer: Sendable {
     public let store: Store
     /// A birth year after this is refused; the host passes the current year.
     public var latestBirthYear: Int
+    /// Rows validated and written at a time.
+    public var batchSize = 4_096
 
     public init(store: Store, latestBirthYear: Int = Calendar(identifier: .gregorian).component(.year, from: Date())) {
         self.store = store
@@ -156,30 +248,48 @@ public struct Importer: Sendable {
     /// Import a units file in one transaction. Every problem is reported; nothing is written
     /// while any remains.
     public func importUnits(file: String) throws -> ImportReport {
-        let table = try CSVTable(path: file)
-        let (index, ignored) = table.columns(UnitColumn.self)
+        var table = try CSVTable(path: file)
+        let (index, ignored) = try table.columns(UnitColumn.self)
         try requireColumns(index, in: table)
-        var problems: [ImportProblem] = []
+        var log = ProblemLog()
         var units: [UnionUnit] = []
         var seen: [String: Int] = [:]
         let stored = Dictionary(uniqueKeysWithValues: try store.units().map { ($0.code, $0) })
-        for (i, row) in table.rows.enumerated() where !row.isEmpty {
-            let rowNumber = i + 2
-            func cell(_ c: UnitColumn) -> String { index[c].flatMap { $0 < row.count ? row[$0] : nil } ?? "" }
+        while true {
+            let next: CSVRecord?
+            do throws(ImportProblem) { next = try table.next() } catch {
+                log.add([error])
+                throw log.failure
+            }
+            guard let record = next else { break }
+            if record.isBlank { continue }
+            if let p = table.countProblem(record) { log.add([p]); continue }
+            let rowNumber = record.row
+            var problems: [ImportProblem] = []
+            let row = record.cells
             func problem(_ c: UnitColumn, _ message: String) {
                 problems.append(ImportProblem(file: file, row: rowNumber, column: c.title, message: message))
             }
+            var invisible: Set<UnitColumn> = []
+            for c in UnitColumn.allCases {
+                guard let i = index[c], let (scalar, at) = Importer.invisibleCharacter(in: row[i]) else { continue }
+                problem(c, Importer.invisibleMessage(scalar, at))
+                invisible.insert(c)
+            }
+            func cell(_ c: UnitColumn) -> String { index[c].map { row[$0] } ?? "" }
             let code = cell(.code), name = cell(.name), kindText = cell(.kind), parent = cell(.parent)
+            if !invisible.isEmpty { log.add(problems); continue }
             if code.isEmpty { problem(.code, "the unit code is empty") }
             if name.isEmpty { problem(.name, "the unit name is empty") }
             let kind = UnionUnit.Kind(rawValue: kindText)
             if kind == nil {
-                problem(.kind, "unknown unit kind '\(kindText)'; known: \(UnionUnit.Kind.allCases.map(\.rawValue).joined(separator: "、"))")
+                problem(.kind, kindText.isEmpty ? "the unit kind is empty; known: \(UnionUnit.Kind.allCases.map(\.rawValue).joined(separator: "、"))"
+                    : "unknown unit kind '\(Masking.quote(kindText))'; known: \(UnionUnit.Kind.allCases.map(\.rawValue).joined(separator: "、"))")
             }
-            if let first = seen[code], !code.isEmpty { problem(.code, "unit code \(code) appears again (first at row \(first))") }
+            if let first = seen[code], !code.isEmpty { problem(.code, "unit code \(Masking.quote(code)) appears again (first at row \(first))") }
             seen[code] = seen[code] ?? rowNumber
             if !parent.isEmpty, seen[parent] == nil, stored[parent] == nil {
-                problem(.parent, "parent unit '\(parent)' is not in this file above this row, nor in the store")
+                problem(.parent, "parent unit '\(Masking.quote(parent))' is not in this file above this row, nor in the store")
             }
             if parent == code, !code.isEmpty { problem(.parent, "a unit cannot be its own parent") }
             // Re-parenting a stored unit under one of its own descendants would make a loop.
@@ -188,7 +298,7 @@ public struct Importer: Sendable {
                 var next: String? = parent
                 while let p = next {
                     if seenChain.contains(p) {
-                        problem(.parent, "parent '\(parent)' is below unit \(code) in the tree: that would make a loop")
+                        problem(.parent, "parent '\(Masking.quote(parent))' is below unit \(Masking.quote(code)) in the tree: that would make a loop")
                         break
                     }
                     seenChain.insert(p)
@@ -198,151 +308,110 @@ public struct Importer: Sendable {
             if let kind, !code.isEmpty, !name.isEmpty {
                 units.append(UnionUnit(code: code, name: name, kind: kind, parentCode: parent.isEmpty ? nil : parent))
             }
+            log.add(problems)
         }
-        if !problems.isEmpty { throw ImportFailure(problems: problems) }
+        if log.count > 0 { throw log.failure }
         let counts = try store.upsertUnits(units)
         return ImportReport(encoding: table.encoding, rows: units.count,
                             counts: .init(inserted: counts.inserted, updated: counts.updated, unchanged: counts.unchanged),
-                            rejected: [], rejectedFile: nil, ignoredColumns: ignored)
+                            rejected: [], problemCount: 0, rejectedFile: nil, ignoredColumns: ignored)
     }
 
     // MARK: Households
 
-    /// Import a households file. Without `skipInvalid`, any problem means nothing is written and
-    /// every problem is thrown in an `ImportFailure`. With it, the good rows are imported and the
-    /// rejected ones are written, with their reasons, to `NAME.rejected.csv` beside the input.
-    public func importHouseholds(file: String, update: Bool = false, skipInvalid: Bool = false) throws -> ImportReport {
-        let table = try CSVTable(path: file)
-        let (index, ignored) = table.columns(HouseholdColumn.self)
+    /// Import a households file. Without `skipInvalid`, any problem means nothing is stored
+    /// and the problems are thrown in an `ImportFailure`. With it, the good rows are imported
+    /// and the rejected ones are written, with their reasons, to `NAME.rejected.csv` beside the
+    /// input. `progress` is called now and then with the bytes read and the file's size.
+    public func importHouseholds(file: String, update: Bool = false, skipInvalid: Bool = false,
+                                 progress: ((_ bytesRead: Int, _ totalBytes: Int) -> Void)? = nil) throws -> ImportReport {
+        var table = try CSVTable(path: file)
+        let (index, ignored) = try table.columns(HouseholdColumn.self)
         try requireColumns(index, in: table)
+        let validator = HouseholdRowValidator(file: file, index: index, units: try store.units(), latestBirthYear: latestBirthYear)
 
-        let units = try store.units()
-        // A unit is named by its code, or by its name when no other unit has that name.
-        var codesByName: [String: [String]] = [:]
-        for u in units { codesByName[u.name, default: []].append(u.code) }
-        var unitByKey: [String: String] = [:]
-        for u in units { unitByKey[u.code] = u.code }
-        for (name, codes) in codesByName where codes.count == 1 && unitByKey[name] == nil { unitByKey[name] = codes[0] }
-        let ambiguousNames = codesByName.filter { $0.value.count > 1 }
+        var log = ProblemLog()
+        var rows = 0
+        var counts = Store.WriteCounts()
+        var rejected: CSVOutput?
+        let rejectedPath = URL(fileURLWithPath: file).deletingPathExtension().appendingPathExtension("rejected.csv").path
+        defer { rejected?.discard() }
 
-        var problems: [ImportProblem] = []
-        var candidates: [(row: Int, household: Household)] = []
-        var firstRowOfID: [String: Int] = [:]
+        /// The rows of one batch: the households to write, and the rows refused so far.
+        var pending: [(row: Int, cells: [String], household: Household)] = []
+        var refused: [(row: Int, cells: [String], problems: [ImportProblem])] = []
 
-        for (i, row) in table.rows.enumerated() where !row.isEmpty {
-            let rowNumber = i + 2
-            var rowProblems: [ImportProblem] = []
-            func cell(_ c: HouseholdColumn) -> String { index[c].flatMap { $0 < row.count ? row[$0] : nil } ?? "" }
-            func problem(_ c: HouseholdColumn, _ message: String) {
-                rowProblems.append(ImportProblem(file: file, row: rowNumber, column: c.title, message: message))
-            }
-
-            let name = cell(.name)
-            if name.isEmpty { problem(.name, "the name is empty") }
-
-            let idNumber = IDNumber.normalise(cell(.idNumber))
-            if idNumber.isEmpty {
-                problem(.idNumber, "the ID number is empty")
-            } else if let why = IDNumber.problem(idNumber, latestBirthYear: latestBirthYear) {
-                problem(.idNumber, "\(why) (\(IDNumber.mask(idNumber)))")
-            } else if let first = firstRowOfID[idNumber] {
-                problem(.idNumber, "ID number \(IDNumber.mask(idNumber)) appears again (first at row \(first)): one household, one row")
-            }
-            if !idNumber.isEmpty, firstRowOfID[idNumber] == nil { firstRowOfID[idNumber] = rowNumber }
-
-            let unitText = cell(.unit)
-            let unitCode = unitByKey[unitText]
-            if let codes = ambiguousNames[unitText], unitCode == nil {
-                problem(.unit, "more than one unit is named '\(unitText)' (\(codes.joined(separator: ", "))): give the unit's code instead")
-            } else if unitCode == nil {
-                problem(.unit, unitText.isEmpty ? "the unit is empty"
-                    : "unknown unit '\(unitText)': import it first with 'warmth import units', or use a code from 'warmth units list'")
-            }
-
-            let membersText = cell(.members)
-            let members = Int(membersText)
-            if members == nil || !(1...20).contains(members!) {
-                problem(.members, "household members must be a whole number from 1 to 20, not '\(membersText)'")
-            }
-
-            let incomeText = cell(.income)
-            let income = Money.parseYuan(incomeText)
-            if income == nil {
-                problem(.income, "income per capita must be an amount in yuan such as 1250 or 1250.50, not '\(incomeText)'")
-            } else if income!.fen < 0 {
-                problem(.income, "income per capita cannot be negative (\(incomeText))")
-            }
-
-            var categories = NameSet()
-            do { categories = try NameSet(Vocabulary.splitList(cell(.categories)), in: Vocabulary.categoryBit) } catch {
-                problem(.categories, "unknown category '\(error.name)'; known: \(Vocabulary.categories.joined(separator: "、"))")
-            }
-            var causes = NameSet()
-            do { causes = try NameSet(Vocabulary.splitList(cell(.causes)), in: Vocabulary.causeBit) } catch {
-                problem(.causes, "unknown hardship cause '\(error.name)'; known: \(Vocabulary.causes.joined(separator: "、"))")
-            }
-
-            let bank = BankCard.normalise(cell(.bankCard))
-            if !bank.isEmpty, let why = BankCard.problem(bank) {
-                problem(.bankCard, "\(why) (\(BankCard.mask(bank)))")
-            }
-
-            func closed(_ c: HouseholdColumn, _ vocabulary: [String], _ what: String) -> String? {
-                let v = cell(c)
-                if v.isEmpty { return nil }
-                if !vocabulary.contains(v) { problem(c, "unknown \(what) '\(v)'; known: \(vocabulary.joined(separator: "、"))") }
-                return v
-            }
-            let difficulty = closed(.difficultyType, Vocabulary.difficultyTypes, "困难类别")
-            let mainCause = closed(.mainCause, Vocabulary.fileCauses, "main cause")
-            let identity = closed(.identity, Vocabulary.identities, "身份")
-            let fileStatus = closed(.fileStatus, Vocabulary.fileStatuses, "file status") ?? "正式"
-            let secondary = Vocabulary.splitList(cell(.secondaryCauses))
-            if secondary.count > 3 { problem(.secondaryCauses, "at most three secondary causes, not \(secondary.count)") }
-            for s in secondary where !Vocabulary.fileCauses.contains(s) {
-                problem(.secondaryCauses, "unknown secondary cause '\(s)'; known: \(Vocabulary.fileCauses.joined(separator: "、"))")
-            }
-            let registeredText = cell(.registeredOn)
-            let registered = Day(registeredText)
-            if !registeredText.isEmpty, registered == nil {
-                problem(.registeredOn, "'\(registeredText)' is not a date such as 2025-12-01")
-            }
-
-            if rowProblems.isEmpty, let unitCode, let members, let income {
-                candidates.append((rowNumber, Household(
-                    idNumber: idNumber, name: name, unitCode: unitCode, members: members, incomePerCapita: income,
-                    categories: categories, causes: causes, difficultyType: difficulty, mainCause: mainCause,
-                    secondaryCauses: secondary, identity: identity, fileStatus: fileStatus,
-                    bankCard: bank.isEmpty ? nil : bank, phone: cell(.phone).isEmpty ? nil : cell(.phone),
-                    address: cell(.address).isEmpty ? nil : cell(.address), registeredOn: registered)))
-            }
-            problems += rowProblems
-        }
-
-        // Against the store: an ID number already stored with other data needs --update.
-        let stored = try store.households(idNumbers: candidates.map(\.household.idNumber))
-        var accepted: [Household] = []
-        for (row, h) in candidates {
-            if let old = stored[h.idNumber], !update {
-                var same = h
-                same.id = old.id
-                if same != old {
-                    problems.append(ImportProblem(file: file, row: row, column: HouseholdColumn.idNumber.title,
-                        message: "household \(h.maskedIDNumber) is already stored with other data: pass --update to change it"))
-                    continue
+        let clock = ContinuousClock()
+        var timings: (check: Duration, write: Duration, commit: Duration) = (.zero, .zero, .zero)
+        var mark = clock.now
+        func flush(_ writer: HouseholdBatchWriter) throws {
+            let start = clock.now
+            timings.check += start - mark
+            defer { mark = clock.now; timings.write += mark - start }
+            let outcomes = try writer.write(pending.map(\.household), update: update)
+            for (p, outcome) in zip(pending, outcomes) {
+                switch outcome {
+                case .inserted: counts.inserted += 1
+                case .updated: counts.updated += 1
+                case .unchanged: counts.unchanged += 1
+                case .storedWithOtherData:
+                    refused.append((p.row, p.cells, [ImportProblem(file: file, row: p.row, column: HouseholdColumn.idNumber.title,
+                        message: "household \(p.household.maskedIDNumber) is already stored with other data: pass --update to change it")]))
                 }
             }
-            accepted.append(h)
+            pending.removeAll(keepingCapacity: true)
+            refused.sort { $0.row < $1.row }
+            for r in refused { log.add(r.problems) }
+            if skipInvalid, !refused.isEmpty {
+                if rejected == nil {
+                    let out = try CSVOutput(path: rejectedPath)
+                    try out.write((["行号", "错误原因"] + table.header).map(CSVOutput.formulaSafe))
+                    rejected = out
+                }
+                for r in refused {
+                    let reasons = r.problems.map { "\($0.column): \($0.message)" }.joined(separator: "；")
+                    try rejected!.write(([String(r.row), reasons] + r.cells).map(CSVOutput.formulaSafe))
+                }
+            }
+            refused.removeAll(keepingCapacity: true)
+            progress?(table.stream.bytesRead, table.stream.totalBytes)
         }
 
-        var rejectedFile: String?
-        if !problems.isEmpty {
-            guard skipInvalid else { throw ImportFailure(problems: problems) }
-            rejectedFile = try writeRejected(problems, table: table)
+        let committed = try store.importTransaction { writer -> (result: Bool, commit: Bool) in
+            var validator = validator
+            while true {
+                let next: CSVRecord?
+                do throws(ImportProblem) { next = try table.next() } catch {
+                    // The file cannot be read further: nothing of it is stored.
+                    try flush(writer)
+                    log.add([error])
+                    return (false, false)
+                }
+                guard let record = next else { break }
+                if record.isBlank { continue }
+                rows += 1
+                if let p = table.countProblem(record) {
+                    refused.append((record.row, record.cells, [p]))
+                } else {
+                    switch validator.validate(record) {
+                    case .success(let h): pending.append((record.row, record.cells, h))
+                    case .failure(let problems): refused.append((record.row, record.cells, problems.list))
+                    }
+                }
+                if pending.count + refused.count >= batchSize { try flush(writer) }
+            }
+            try flush(writer)
+            guard log.count == 0 || skipInvalid else { return (false, false) }
+            try rejected?.commit()
+            mark = clock.now
+            return (true, true)
         }
-        let counts = try store.writeHouseholds(accepted, update: update)
-        return ImportReport(encoding: table.encoding, rows: table.rows.filter { !$0.isEmpty }.count, counts: counts,
-                            rejected: problems, rejectedFile: rejectedFile, ignoredColumns: ignored)
+        timings.commit = clock.now - mark
+        if !committed { throw log.failure }
+        return ImportReport(encoding: table.encoding, rows: rows, counts: counts, rejected: log.kept, problemCount: log.count,
+                            rejectedFile: log.count > 0 ? rejectedPath : nil, ignoredColumns: ignored,
+                            defaulted: index[.fileStatus] == nil ? [HouseholdColumn.fileStatus.title] : [],
+                            timings: (timings.check.seconds, timings.write.seconds, timings.commit.seconds))
     }
 
     private func requireColumns<C: ImportColumn>(_ index: [C: Int], in table: CSVTable) throws {
@@ -355,19 +424,194 @@ public struct Importer: Sendable {
         }
     }
 
-    /// Write the rejected rows, with their reasons first, beside the input.
-    private func writeRejected(_ problems: [ImportProblem], table: CSVTable) throws -> String {
-        let url = URL(fileURLWithPath: table.file)
-        let out = url.deletingPathExtension().appendingPathExtension("rejected.csv").path
-        var reasons: [Int: [String]] = [:]
-        for p in problems { reasons[p.row, default: []].append("\(p.column): \(p.message)") }
-        let writer = try CSVOutput(path: out)
-        writer.write(["行号", "错误原因"] + table.header)
-        for row in reasons.keys.sorted() {
-            writer.write([String(row), reasons[row]!.joined(separator: "；")] + table.rows[row - 2])
+    // MARK: Invisible characters
+
+    /// The first control or format character in `text` (Unicode Cc and Cf: NUL, tabs, bidi
+    /// controls, zero-width spaces and joiners, the BOM) and its position, counting from 1.
+    static func invisibleCharacter(in text: String) -> (Unicode.Scalar, Int)? {
+        var plain = true
+        for byte in text.utf8 where byte < 0x20 || byte >= 0x7F { plain = false; break }
+        if plain { return nil }
+        for (i, s) in text.unicodeScalars.enumerated() {
+            let v = s.value
+            if v < 0x20 || (0x7F...0x9F).contains(v) { return (s, i + 1) }
+            if v < 0x300 || (0x3400...0x9FFF).contains(v) { continue }
+            if s.properties.generalCategory == .format { return (s, i + 1) }
         }
-        writer.close()
-        return out
+        return nil
+    }
+
+    static func invisibleMessage(_ s: Unicode.Scalar, _ at: Int) -> String {
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - String(s.value, radix: 16).count)) + String(s.value, radix: 16, uppercase: true)
+        let name: String
+        switch s.value {
+        case 0: name = "NUL, a zero byte"
+        case 0x09: name = "a tab"
+        case 0x0A, 0x0D: name = "a line break"
+        case 0x200B...0x200D, 0x2060, 0xFEFF: name = "a zero-width character"
+        case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: name = "a bidirectional text control"
+        default: name = s.properties.generalCategory == .format ? "an invisible format character" : "a control character"
+        }
+        return "this cell holds \(name) (\(code)) at character \(at), which cannot be seen and would be stored with the text: delete it and save the file again"
+    }
+}
+
+/// The problems of one row (a class-free list, so that `Result` can carry it).
+struct RowProblems: Error {
+    var list: [ImportProblem]
+}
+
+/// Checks one households row and makes its household: every rule of `warmth import`.
+struct HouseholdRowValidator {
+    let file: String
+    /// The cell index of each column, by its raw value; -1 when the file has no such column.
+    let slots: [Int]
+    let latestBirthYear: Int
+    let unitByKey: [String: String]
+    let ambiguousNames: [String: [String]]
+    /// The first row of each ID number met so far, by its 17 digits.
+    var firstRowOfID: [UInt64: Int32] = [:]
+
+    init(file: String, index: [HouseholdColumn: Int], units: [UnionUnit], latestBirthYear: Int) {
+        self.file = file
+        slots = HouseholdColumn.allCases.map { index[$0] ?? -1 }
+        self.latestBirthYear = latestBirthYear
+        // A unit is named by its code, or by its name when no other unit has that name.
+        var codesByName: [String: [String]] = [:]
+        for u in units { codesByName[u.name, default: []].append(u.code) }
+        var unitByKey: [String: String] = [:]
+        for u in units { unitByKey[u.code] = u.code }
+        for (name, codes) in codesByName where codes.count == 1 && unitByKey[name] == nil { unitByKey[name] = codes[0] }
+        self.unitByKey = unitByKey
+        ambiguousNames = codesByName.filter { $0.value.count > 1 }
+    }
+
+    /// The 17 digits of a valid ID number as one integer.
+    static func key(_ id: String) -> UInt64 {
+        var k: UInt64 = 0
+        for byte in id.utf8.prefix(17) { k = k * 10 + UInt64(byte - 0x30) }
+        return k
+    }
+
+    mutating func validate(_ record: CSVRecord) -> Result<Household, RowProblems> {
+        let rowNumber = record.row
+        let row = record.cells
+        var rowProblems: [ImportProblem] = []
+        func problem(_ c: HouseholdColumn, _ message: String) {
+            rowProblems.append(ImportProblem(file: file, row: rowNumber, column: c.title, message: message))
+        }
+        // Invisible characters first: a cell holding one is not checked further.
+        var invisible: UInt32 = 0
+        for c in HouseholdColumn.allCases {
+            let i = slots[c.rawValue]
+            if i >= 0, let (scalar, at) = Importer.invisibleCharacter(in: row[i]) {
+                invisible |= 1 << c.rawValue
+                problem(c, Importer.invisibleMessage(scalar, at))
+            }
+        }
+        func check(_ c: HouseholdColumn) -> Bool { invisible & (1 << c.rawValue) == 0 }
+        func cell(_ c: HouseholdColumn) -> String {
+            let i = slots[c.rawValue]
+            return i < 0 || !check(c) ? "" : row[i]
+        }
+
+        let name = cell(.name)
+        if name.isEmpty, check(.name) { problem(.name, "the name is empty") }
+
+        let idNumber = IDNumber.normalise(cell(.idNumber))
+        if !check(.idNumber) {
+        } else if idNumber.isEmpty {
+            problem(.idNumber, "the ID number is empty")
+        } else if let why = IDNumber.problem(idNumber, latestBirthYear: latestBirthYear) {
+            problem(.idNumber, "\(why) (\(Masking.quote(IDNumber.mask(idNumber))))")
+        } else {
+            let key = HouseholdRowValidator.key(idNumber)
+            if let first = firstRowOfID[key] {
+                problem(.idNumber, "ID number \(IDNumber.mask(idNumber)) appears again (first at row \(first)): one household, one row")
+            } else {
+                firstRowOfID[key] = Int32(clamping: rowNumber)
+            }
+        }
+
+        let unitText = cell(.unit)
+        let unitCode = unitByKey[unitText]
+        if !check(.unit) {
+        } else if let codes = ambiguousNames[unitText], unitCode == nil {
+            problem(.unit, "more than one unit is named '\(Masking.quote(unitText))' (\(codes.joined(separator: ", "))): give the unit's code instead")
+        } else if unitCode == nil {
+            problem(.unit, unitText.isEmpty ? "the unit is empty"
+                : "unknown unit '\(Masking.quote(unitText))': import it first with 'warmth import units', or use a code from 'warmth units list'")
+        }
+
+        let membersText = cell(.members)
+        let members = Int(membersText)
+        if check(.members), members == nil || !(1...20).contains(members!) {
+            problem(.members, "household members must be a whole number from 1 to 20, not '\(Masking.quote(membersText))'")
+        }
+
+        let incomeText = cell(.income)
+        let income = Money.parseYuan(incomeText)
+        if !check(.income) {
+        } else if income == nil {
+            problem(.income, "income per capita must be an amount in yuan such as 1250 or 1250.50, not '\(Masking.quote(incomeText))'")
+        } else if income!.fen < 0 {
+            problem(.income, "income per capita cannot be negative (\(Masking.quote(incomeText)))")
+        }
+
+        var categories = NameSet()
+        do { categories = try NameSet(Vocabulary.splitList(cell(.categories)), in: Vocabulary.categoryBit) } catch {
+            problem(.categories, "unknown category '\(Masking.quote(error.name))'; known: \(Vocabulary.categories.joined(separator: "、"))")
+        }
+        var causes = NameSet()
+        do { causes = try NameSet(Vocabulary.splitList(cell(.causes)), in: Vocabulary.causeBit) } catch {
+            problem(.causes, "unknown hardship cause '\(Masking.quote(error.name))'; known: \(Vocabulary.causes.joined(separator: "、"))")
+        }
+
+        let bank = BankCard.normalise(cell(.bankCard))
+        if !bank.isEmpty, let why = BankCard.problem(bank) {
+            problem(.bankCard, "\(why) (\(Masking.quote(BankCard.mask(bank))))")
+        }
+
+        func closed(_ c: HouseholdColumn, _ vocabulary: [String], _ what: String) -> String? {
+            let v = cell(c)
+            if v.isEmpty { return nil }
+            if !vocabulary.contains(v) { problem(c, "unknown \(what) '\(Masking.quote(v))'; known: \(vocabulary.joined(separator: "、"))") }
+            return v
+        }
+        let difficulty = closed(.difficultyType, Vocabulary.difficultyTypes, "困难类别")
+        let mainCause = closed(.mainCause, Vocabulary.fileCauses, "main cause")
+        let identity = closed(.identity, Vocabulary.identities, "身份")
+        // 档案状态 decides who is live: a file without the column is all 正式 (the report says
+        // so), but a row of a file that has it must say which.
+        var fileStatus = "正式"
+        if slots[HouseholdColumn.fileStatus.rawValue] >= 0, check(.fileStatus) {
+            if let v = closed(.fileStatus, Vocabulary.fileStatuses, "file status") {
+                fileStatus = v
+            } else {
+                problem(.fileStatus, "the file status is empty: give one of \(Vocabulary.fileStatuses.joined(separator: "、")) (only 正式 and 临时救助 files are live)")
+            }
+        }
+        let secondary = Vocabulary.splitList(cell(.secondaryCauses))
+        if secondary.count > 3 { problem(.secondaryCauses, "at most three secondary causes, not \(secondary.count)") }
+        for s in secondary where !Vocabulary.fileCauses.contains(s) {
+            problem(.secondaryCauses, "unknown secondary cause '\(Masking.quote(s))'; known: \(Vocabulary.fileCauses.joined(separator: "、"))")
+        }
+        let registeredText = cell(.registeredOn)
+        let registered = Day(registeredText)
+        if !registeredText.isEmpty, registered == nil {
+            problem(.registeredOn, "'\(Masking.quote(registeredText))' is not a date such as 2025-12-01")
+        }
+
+        guard rowProblems.isEmpty, let unitCode, let members, let income else {
+            return .failure(RowProblems(list: rowProblems))
+        }
+        let phone = cell(.phone), address = cell(.address)
+        return .success(Household(
+            idNumber: idNumber, name: name, unitCode: unitCode, members: members, incomePerCapita: income,
+            categories: categories, causes: causes, difficultyType: difficulty, mainCause: mainCause,
+            secondaryCauses: secondary, identity: identity, fileStatus: fileStatus,
+            bankCard: bank.isEmpty ? nil : bank, phone: phone.isEmpty ? nil : phone,
+            address: address.isEmpty ? nil : address, registeredOn: registered))
     }
 }
 

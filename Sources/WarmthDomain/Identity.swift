@@ -37,6 +37,7 @@ public enum IDNumber {
     /// - Parameter latestBirthYear: a birth year after this is refused (the host passes the
     ///   current year; nothing here reads a clock).
     public static func problem(_ text: String, latestBirthYear: Int = 9999) -> String? {
+        if let fast = FastPath.idProblem(text, latestBirthYear: latestBirthYear) { return fast }
         let chars = Array(text.uppercased())
         guard chars.count == 18 else { return "an ID number has 18 characters, this one has \(chars.count)" }
         guard chars[..<17].allSatisfy({ $0.isASCII && $0.isNumber }) else {
@@ -67,7 +68,8 @@ public enum IDNumber {
 
     /// The canonical form: upper-case X, no spaces.
     public static func normalise(_ text: String) -> String {
-        text.filter { !$0.isWhitespace }.uppercased()
+        if let fast = FastPath.idNormalise(text) { return fast }
+        return text.filter { !$0.isWhitespace }.uppercased()
     }
 
     static func daysIn(month: Int, year: Int) -> Int {
@@ -82,6 +84,7 @@ public enum IDNumber {
 public enum BankCard {
     /// Why `text` is not a valid card number, or nil when it is. Spaces are allowed.
     public static func problem(_ text: String) -> String? {
+        if let fast = FastPath.cardProblem(text) { return fast }
         let digits = normalise(text)
         guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return "a card number has digits only" }
         guard (16...19).contains(digits.count) else {
@@ -91,7 +94,10 @@ public enum BankCard {
         return nil
     }
 
-    public static func normalise(_ text: String) -> String { text.filter { $0 != " " && $0 != "-" } }
+    public static func normalise(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 == 0x20 || $0 == 0x2D }) { return text }
+        return text.filter { $0 != " " && $0 != "-" }
+    }
 
     public static func luhnValid(_ digits: String) -> Bool {
         var sum = 0

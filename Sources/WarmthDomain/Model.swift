@@ -14,6 +14,11 @@ public struct Day: Sendable, Hashable, Comparable, Codable, CustomStringConverti
 
     /// "2026-01-15", "2026/1/15" or "20260115".
     public init?(_ text: String) {
+        if let fast = FastPath.day(text) {
+            guard let day = fast else { return nil }
+            self = day
+            return
+        }
         let t = text.trimmingCharacters(in: .whitespaces)
         let parts = t.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." })
         if parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) {

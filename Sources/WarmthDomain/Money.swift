@@ -65,6 +65,7 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
     /// Parse an amount a person typed or a spreadsheet wrote: "600", "600.5", "1,234.56",
     /// "¥600", "600元". At most two decimals; anything else is nil (never rounded).
     public static func parseYuan(_ text: String) -> Money? {
+        if let fast = FastPath.yuan(text) { return fast }
         var s = text.trimmingCharacters(in: .whitespaces)
         if s.hasPrefix("¥") || s.hasPrefix("￥") { s.removeFirst() }
         if s.hasSuffix("元") { s.removeLast() }

@@ -60,13 +60,26 @@ struct ImportHouseholds: ParsableCommand {
     var skipInvalid = false
 
     func run() throws {
-        let report = try Importer(store: try store.open()).importHouseholds(file: file, update: update, skipInvalid: skipInvalid)
-        printImport(report, lang: store.lang, noun: store.lang.say("户", " households"))
+        let l = store.lang
+        let bar = TerminalProgress(l.say("导入", "Importing"))
+        defer { bar?.clear() }
+        let report = try Importer(store: try store.open()).importHouseholds(
+            file: file, update: update, skipInvalid: skipInvalid,
+            progress: bar.map { bar in { done, total in bar.update(done, total, note: "\(done >> 20)/\(total >> 20) MiB") } })
+        bar?.clear()
+        printImport(report, lang: l, noun: l.say("户", " households"))
+        if ProcessInfo.processInfo.environment["WARMTH_TIMING"] != nil {
+            warn(String(format: "timing: read and check %.3f s, write %.3f s, commit %.3f s",
+                        report.timings.check, report.timings.write, report.timings.commit))
+        }
+        for column in report.defaulted {
+            print(l.say("文件没有 \(column) 列: 全部按 正式 (在档) 导入", "The file has no \(column) column: every household is taken as 正式 (live)"))
+        }
         if let rejected = report.rejectedFile {
             for p in report.rejected.prefix(20) { warn(p.description) }
-            if report.rejected.count > 20 { warn("…") }
-            warn(store.lang.say("\(report.rejected.count) 个问题; 被拒的行及原因已写入 \(rejected)",
-                                "\(report.rejected.count) problem(s); the rejected rows and their reasons are in \(rejected)"))
+            if report.problemCount > 20 { warn("…") }
+            warn(l.say("\(report.problemCount) 个问题; 被拒的行及原因已写入 \(rejected)",
+                       "\(report.problemCount) problem(s); the rejected rows and their reasons are in \(rejected)"))
         }
     }
 }
@@ -187,14 +200,19 @@ struct DemoData: ParsableCommand {
         let city = DemoCity(households: households, seed: seed)
         let clock = ContinuousClock()
         let start = clock.now
+        let bar = TerminalProgress(store.lang.say("示范城市", "Demo city"))
+        defer { bar?.clear() }
+        let progress = bar.map { bar in { (done: Int, total: Int) in bar.update(done, total, note: "\(done)/\(total)") } }
         if let csv {
-            let files = try city.writeCSV(folder: csv)
+            let files = try city.writeCSV(folder: csv, progress: progress)
+            bar?.clear()
             print(store.lang.say("已写入 \(files.units) 和 \(files.households) (\(households) 户)",
                                  "Wrote \(files.units) and \(files.households) (\(households) households)"))
             return
         }
         let s = try Store(path: store.path)
-        let n = try city.write(to: s, replace: replace)
+        let n = try city.write(to: s, replace: replace, progress: progress)
+        bar?.clear()
         let seconds = (clock.now - start).seconds
         print(store.lang.say("示范城市: \(city.units().count) 个单位, \(n) 户, 用时 \(String(format: "%.1f", seconds)) 秒 → \(store.path)",
                              "Demo city: \(city.units().count) units, \(n) households in \(String(format: "%.1f", seconds)) s → \(store.path)"))

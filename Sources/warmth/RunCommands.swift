@@ -260,13 +260,13 @@ enum PlanCSV {
 
     static func write(_ plan: Plan, to path: String) throws {
         let out = try CSVOutput(path: path)
-        out.write(["序号", "姓名", "身份证号", "单位", "类别", "金额(元)", "金额(分)", "方式", "物品", "原因", "规则"])
+        try out.write(["序号", "姓名", "身份证号", "单位", "类别", "金额(元)", "金额(分)", "方式", "物品", "原因", "规则"])
         for (i, p) in plan.payouts.enumerated() {
             let t = plan.households
-            out.write([String(i + 1), cell(t.name(at: p.household)), t.maskedIDNumber(at: p.household), t.unitCode(at: p.household),
+            try out.write([String(i + 1), cell(t.name(at: p.household)), t.maskedIDNumber(at: p.household), t.unitCode(at: p.household),
                        cell(p.category), p.amount.decimalText, String(p.amount.fen), p.kind.chinese, cell(p.goods ?? ""), cell(p.reason), cell(p.rule)])
         }
-        out.close()
+        try out.commit()
     }
 }
 
