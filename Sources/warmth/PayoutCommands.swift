@@ -370,14 +370,14 @@ struct LedgerCheckCommand: ParsableCommand {
 
         if let csv {
             let out = try CSVOutput(path: csv)
-            out.write(["检查", "户号", "身份证号", "单位", "说明"])
-            for m in check.missed { out.write(["不漏", String(m.household.id), m.household.maskedIDNumber, m.household.unitCode, PlanCSV.cell(reasonText(m.reason))]) }
-            for (h, units) in check.severalUnits { out.write(["不重", String(h), try s.readLedger { try $0.maskedIDNumber(householdID: h) }, units.joined(separator: "、"), "两个单位都有发放记录"]) }
+            try out.write(["检查", "户号", "身份证号", "单位", "说明"])
+            for m in check.missed { try out.write(["不漏", String(m.household.id), m.household.maskedIDNumber, m.household.unitCode, PlanCSV.cell(reasonText(m.reason))]) }
+            for (h, units) in check.severalUnits { try out.write(["不重", String(h), try s.readLedger { try $0.maskedIDNumber(householdID: h) }, units.joined(separator: "、"), "两个单位都有发放记录"]) }
             for d in check.doubts {
-                out.write(["不错", String(d.payout.payout.householdID), try s.readLedger { try $0.maskedIDNumber(householdID: d.payout.payout.householdID) },
+                try out.write(["不错", String(d.payout.payout.householdID), try s.readLedger { try $0.maskedIDNumber(householdID: d.payout.payout.householdID) },
                            d.payout.unitCode, PlanCSV.cell(doubtText(d))])
             }
-            out.close()
+            try out.commit()
             print(l.say("清单已写入 \(csv)", "Lists written to \(csv)"))
         }
     }
