@@ -52,7 +52,7 @@ final class CSVStream {
     private var nextRow = 1
     private var ready: [CSVRecord] = []
     private var readyIndex = 0
-    /// The header's cells once read, to name the column of a structural error.
+    /// The header's cells (the first row that is not blank), to name the column of an error.
     var header: [String] = []
 
     init(path: String) throws(CSVStreamError) {
@@ -137,6 +137,7 @@ final class CSVStream {
             cell.removeAll(keepingCapacity: true)
         }
         func endRecord() {
+            if header.isEmpty, cells.contains(where: { !$0.isEmpty }) { header = cells }
             ready.append(CSVRecord(row: recordRow, cells: cells, malformed: malformed))
             cells.removeAll(keepingCapacity: true)
             malformed = nil
@@ -226,6 +227,7 @@ final class CSVStream {
     }
 
     private func endRecord() {
+        if header.isEmpty, cells.contains(where: { !$0.isEmpty }) { header = cells }
         ready.append(CSVRecord(row: recordRow, cells: cells, malformed: malformed))
         cells.removeAll(keepingCapacity: true)
         malformed = nil
