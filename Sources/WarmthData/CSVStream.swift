@@ -204,35 +204,20 @@ final class CSVStream {
         if let failure { throw failure }
     }
 
+    /// At the end of the file: end the last record as a line break would.
     private func finish() throws(CSVStreamError) {
         switch state {
         case .quoted:
             throw CSVStreamError(row: recordRow, column: columnName(cells.count), message:
                 "this row is not well-formed CSV: a quote opens in this cell and never closes, so the rest of the file would be one cell; nothing was imported. Close the quote and save the file again")
-        case .unquoted, .quoteInQuoted:
-            endField(); endRecord()
-        case .fieldStart:
-            if !cells.isEmpty { endField(); endRecord() }
-        case .skipLine:
-            cell.removeAll(keepingCapacity: true); endRecord()
         case .afterCR:
             break
+        case .fieldStart where cells.isEmpty:
+            break
+        default:
+            try parse([0x0A][...])
         }
         state = .afterCR
-    }
-
-    private func endField() {
-        cells.append(CSVStream.trimmedString(cell))
-        cell.removeAll(keepingCapacity: true)
-    }
-
-    private func endRecord() {
-        if header.isEmpty, cells.contains(where: { !$0.isEmpty }) { header = cells }
-        ready.append(CSVRecord(row: recordRow, cells: cells, malformed: malformed))
-        cells.removeAll(keepingCapacity: true)
-        malformed = nil
-        nextRow += 1
-        recordRow = nextRow
     }
 
     private func columnName(_ index: Int) -> String {

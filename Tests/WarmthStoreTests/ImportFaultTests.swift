@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WarmthData
+@testable import WarmthData
 import WarmthDomain
 import WarmthStore
 
@@ -26,18 +26,12 @@ struct FaultFixture {
     var secrets: [String] { rows.flatMap { [$0[1], $0[7], $0[8]] } }
 }
 
-/// SplitMix64, so that the corpus is the same on every run.
-struct SeededRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    mutating func pick<T>(_ xs: [T]) -> T { xs[int(xs.count)] }
+/// The demo city's SplitMix64, so that the corpus is the same on every run.
+typealias SeededRandom = DemoCity.Random
+
+extension DemoCity.Random {
+    /// A number from 0 below `n` (0 when `n` is 0).
+    mutating func int(_ n: Int) -> Int { n <= 0 ? 0 : int(0...(n - 1)) }
 }
 
 /// Why `text` shows a personal number unmasked, or nil: no run of 11 or more digits (with
