@@ -19,7 +19,9 @@ public struct ImportProblem: Sendable, CustomStringConvertible, Equatable {
         self.message = Masking.maskNumbers(in: message)
     }
 
-    public var description: String { "\(file):\(row):\(column): \(message)" }
+    /// `FILE:ROW:COLUMN: message`, or `FILE: message` for the file as a whole (row 0: it
+    /// cannot be opened).
+    public var description: String { row == 0 ? "\(file): \(message)" : "\(file):\(row):\(column): \(message)" }
 }
 
 extension ImportProblem: Error {}
