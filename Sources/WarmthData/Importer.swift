@@ -44,7 +44,7 @@ public struct ImportFailure: Error, Sendable, CustomStringConvertible {
             : "Fix the rows, or pass --skip-invalid to import the good rows."
         let more = count > problems.count ? "\n… and \(count - problems.count) more" : ""
         return problems.map(\.description).joined(separator: "\n") + more
-            + "\n\(count) problem(s); nothing was imported. \(advice)"
+            + "\n\(count) problem(s); nothing was imported." + (advice.isEmpty ? "" : " " + advice)
     }
 }
 
