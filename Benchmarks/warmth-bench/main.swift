@@ -8,6 +8,12 @@
 // from SQLite, evaluation on one and two workers, with the sandbox's limits on and off, peak
 // memory, and plain lua5.4 evaluating the same policy over the same households as plain tables.
 //
+//   swift run -c release warmth-bench import [--households N]
+//
+// import: `warmth import households` of the demo city's CSV (default 1,000,000 households,
+// written once to .build/bench-import-N/) into a fresh store: the time reading and checking
+// rows (one thread), writing them (another), committing, and peak memory.
+//
 // lua-call: the cost of one protected call from Swift into a Lua function that reads a
 // read-only household-like object, next to plain `lua5.4` calling the same function over a
 // plain table in a Lua loop.
@@ -243,12 +249,35 @@ func benchLoad() throws {
     }
 }
 
+/// Import the demo city's households CSV into a fresh store.
+func benchImport() throws {
+    let n = option("--households", default: 1_000_000)
+    let folder = stringOption("--csv", default: ".build/bench-import-\(n)")
+    let file = (folder as NSString).appendingPathComponent("households.csv")
+    if !FileManager.default.fileExists(atPath: file) {
+        print("writing a city of \(n) households to \(folder) (once)…")
+        _ = try DemoCity(households: n).writeCSV(folder: folder)
+    }
+    let db = (folder as NSString).appendingPathComponent("import.sqlite")
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+    let store = try Store(path: db)
+    let importer = Importer(store: store)
+    _ = try importer.importUnits(file: (folder as NSString).appendingPathComponent("units.csv"))
+    let (report, seconds) = try time { try importer.importHouseholds(file: file) }
+    let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+    print(String(format: "import: %d households (%.0f MiB) in %.3f s: read and check %.3f s, write %.3f s (on two threads), commit %.3f s; %d inserted",
+                 report.rows, Double(size) / 1_048_576, seconds, report.timings.check, report.timings.write, report.timings.commit,
+                 report.counts.inserted))
+    print("peak RSS: \(peakRSSMegabytes()) MB")
+}
+
 let command = CommandLine.arguments.dropFirst().first ?? "lua-call"
 switch command {
 case "load": try benchLoad()
+case "import": try benchImport()
 case "policy": try benchPolicy()
 case "lua-call": try benchLuaCall()
 default:
-    FileHandle.standardError.write(Data("usage: warmth-bench lua-call [--calls N] | policy [--households N] [--policy FILE]\n".utf8))
+    FileHandle.standardError.write(Data("usage: warmth-bench lua-call [--calls N] | policy [--households N] [--policy FILE] | import [--households N]\n".utf8))
     exit(64)
 }

@@ -11,8 +11,8 @@ import Glibc
 /// disk) throws an error naming the path; an output dropped without `commit()` (or after a
 /// failure) leaves nothing behind under either name.
 ///
-/// Reading CSV goes through the CSV library (quoting, embedded newlines, odd exports); writing
-/// is this small buffered writer, because the library's writer costs minutes per million rows.
+/// Reading CSV is `CSVStream`; writing is this small buffered writer, because the CSV library's
+/// writer costs minutes per million rows.
 public final class CSVOutput {
     /// The final name.
     public let path: String

@@ -52,7 +52,7 @@ final class CSVStream {
     private var nextRow = 1
     private var ready: [CSVRecord] = []
     private var readyIndex = 0
-    /// The header's cells once read, to name the column of a structural error.
+    /// The header's cells (the first row that is not blank), to name the column of an error.
     var header: [String] = []
 
     init(path: String) throws(CSVStreamError) {
@@ -137,6 +137,7 @@ final class CSVStream {
             cell.removeAll(keepingCapacity: true)
         }
         func endRecord() {
+            if header.isEmpty, cells.contains(where: { !$0.isEmpty }) { header = cells }
             ready.append(CSVRecord(row: recordRow, cells: cells, malformed: malformed))
             cells.removeAll(keepingCapacity: true)
             malformed = nil
@@ -203,34 +204,20 @@ final class CSVStream {
         if let failure { throw failure }
     }
 
+    /// At the end of the file: end the last record as a line break would.
     private func finish() throws(CSVStreamError) {
         switch state {
         case .quoted:
             throw CSVStreamError(row: recordRow, column: columnName(cells.count), message:
                 "this row is not well-formed CSV: a quote opens in this cell and never closes, so the rest of the file would be one cell; nothing was imported. Close the quote and save the file again")
-        case .unquoted, .quoteInQuoted:
-            endField(); endRecord()
-        case .fieldStart:
-            if !cells.isEmpty { endField(); endRecord() }
-        case .skipLine:
-            cell.removeAll(keepingCapacity: true); endRecord()
         case .afterCR:
             break
+        case .fieldStart where cells.isEmpty:
+            break
+        default:
+            try parse([0x0A][...])
         }
         state = .afterCR
-    }
-
-    private func endField() {
-        cells.append(CSVStream.trimmedString(cell))
-        cell.removeAll(keepingCapacity: true)
-    }
-
-    private func endRecord() {
-        ready.append(CSVRecord(row: recordRow, cells: cells, malformed: malformed))
-        cells.removeAll(keepingCapacity: true)
-        malformed = nil
-        nextRow += 1
-        recordRow = nextRow
     }
 
     private func columnName(_ index: Int) -> String {

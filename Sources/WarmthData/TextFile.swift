@@ -3,38 +3,13 @@ import Foundation
 import Glibc
 #endif
 
-/// Reads the text files units keep: CSV saved by Excel or WPS as UTF-8 (with or without a BOM),
-/// or GB18030, which Chinese Windows writes by default.
+/// The text files units keep: CSV saved by Excel or WPS as UTF-8 (with or without a BOM), or
+/// GB18030, which Chinese Windows writes by default. `CSVStream` reads them in chunks.
 public enum TextFile {
     public enum Encoding: String, Sendable { case utf8 = "UTF-8", utf8BOM = "UTF-8 (BOM)", gb18030 = "GB18030" }
 
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public var description: String
-    }
-
-    /// The file's text and the encoding it was in.
-    public static func read(_ path: String) throws(Failure) -> (text: String, encoding: Encoding) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure(description: "\(path): cannot read the file: check the path and that you may read it")
-        }
-        return try decode(Array(data), name: path)
-    }
-
-    public static func decode(_ bytes: [UInt8], name: String) throws(Failure) -> (text: String, encoding: Encoding) {
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            guard let s = String(validating: bytes.dropFirst(3), as: UTF8.self) else {
-                throw Failure(description: "\(name): the file starts as UTF-8 but is not valid UTF-8 further on: save it again as 'CSV UTF-8'")
-            }
-            return (s, .utf8BOM)
-        }
-        if let s = String(validating: bytes, as: UTF8.self) { return (s, .utf8) }
-        if let s = gb18030ToString(bytes) { return (s, .gb18030) }
-        throw Failure(description: "\(name): the file is neither UTF-8 nor GB18030 text: save it from Excel or WPS as 'CSV UTF-8'")
-    }
-
-    /// Convert GB18030 bytes with the C library's iconv; nil when they are not GB18030.
-    static func gb18030ToString(_ bytes: [UInt8]) -> String? {
-        convert(bytes, from: "GB18030", to: "UTF-8").flatMap { String(validating: $0, as: UTF8.self) }
     }
 
     /// Encode text as GB18030 (for tests and for files meant for Chinese Windows).

@@ -38,6 +38,11 @@ public enum IDNumber {
     ///   current year; nothing here reads a clock).
     public static func problem(_ text: String, latestBirthYear: Int = 9999) -> String? {
         if let fast = FastPath.idProblem(text, latestBirthYear: latestBirthYear) { return fast }
+        return problemByCharacters(text, latestBirthYear: latestBirthYear)
+    }
+
+    /// `problem` on Characters, for any text.
+    static func problemByCharacters(_ text: String, latestBirthYear: Int) -> String? {
         let chars = Array(text.uppercased())
         guard chars.count == 18 else { return "an ID number has 18 characters, this one has \(chars.count)" }
         guard chars[..<17].allSatisfy({ $0.isASCII && $0.isNumber }) else {
