@@ -152,7 +152,7 @@ w.pay = host.with_line(function(line, amount, category, reason, opts)
   if reason ~= nil and type(reason) ~= "string" then
     fail("w.pay's reason must be a string, not " .. describe(reason), 3)
   end
-  local kind, goods, rule, score = "cash", nil, nil, nil
+  local kind, goods, rule, score, items = "cash", nil, nil, nil, nil
   if opts ~= nil then
     if type(opts) ~= "table" then fail("w.pay's fourth argument is a table of options, not " .. describe(opts), 3) end
     kind = opts.kind or "cash"
@@ -163,24 +163,62 @@ w.pay = host.with_line(function(line, amount, category, reason, opts)
     if rule ~= nil and type(rule) ~= "string" then fail("rule must be a string", 3) end
     score = opts.score
     if score ~= nil and math_type(score) ~= "integer" then fail("score must be an integer", 3) end
+    items = opts.items
+    if items ~= nil then
+      if type(items) ~= "table" or #items == 0 then fail("items is a list such as { w.cash(w.yuan(300)), w.goods(\"大米\", \"10kg\", w.yuan(60)) }", 3) end
+      local sum = 0
+      for i, it in ipairs(items) do
+        if type(it) ~= "table" or not kinds[it.kind] or math_type(it.value) ~= "integer" then
+          fail("item " .. i .. " is not made with w.cash, w.goods or w.ticket", 3)
+        end
+        sum = sum + it.value
+      end
+      if sum ~= amount then
+        fail("the items add up to " .. sum .. " fen, not the payout amount " .. amount .. " fen", 3)
+      end
+      if opts.kind == nil then kind = items[1].kind end
+    end
   end
   return {
     amount = amount, category = category, reason = reason or category, kind = kind, goods = goods,
-    rule = rule, line = line, score = score,
+    rule = rule, line = line, score = score, items = items,
   }
 end)
+
+--- Items of a payout that hands over several things (`w.pay(total, category, reason, { items = { … } })`).
+--- Their values must add up to the payout's amount; caps and the budget count the total.
+--- @param value integer fen
+function w.cash(value)
+  return { kind = "cash", value = w.check_amount(value, "the cash item's value", 2) }
+end
+
+--- Goods handed over: `w.goods("大米", "10kg", w.yuan(60))`, reported as 慰问品 apart from cash.
+--- @param description string what it is
+--- @param quantity string? how much, as written on the receipt sheet
+--- @param value integer fen
+function w.goods(description, quantity, value)
+  if type(description) ~= "string" or description == "" then fail("w.goods needs a description such as \"大米\"", 2) end
+  if quantity ~= nil and type(quantity) ~= "string" then fail("w.goods' quantity is text such as \"10kg\"", 2) end
+  return { kind = "goods", description = description, quantity = quantity, value = w.check_amount(value, "the goods' value", 2) }
+end
+
+--- A ticket subsidy item (车票补贴).
+--- @param value integer fen
+function w.ticket(value)
+  return { kind = "ticket", value = w.check_amount(value, "the ticket subsidy's value", 2) }
+end
 
 --- Declare a policy. Checked here, so a mistake is reported at the policy's own line.
 --- @param spec table name, params, decide, and optionally allocate, caps, within
 --- @return table policy
-local policy_keys = { name = true, params = true, decide = true, allocate = true, caps = true, within = true }
+local policy_keys = { name = true, params = true, decide = true, allocate = true, caps = true, within = true, funds = true }
 local caps_keys = { per_household = true, categories = true }
 
 function w.policy(spec)
   if type(spec) ~= "table" then fail("w.policy takes a table { name = ..., decide = ... }", 2) end
   for k in pairs(spec) do
     if not policy_keys[k] then
-      fail("w.policy: unknown key " .. describe(k) .. " (known: name, params, decide, allocate, caps, within)", 2)
+      fail("w.policy: unknown key " .. describe(k) .. " (known: name, params, decide, allocate, caps, within, funds)", 2)
     end
   end
   if type(spec.name) ~= "string" or spec.name == "" then fail("the policy needs a name", 2) end
@@ -208,8 +246,14 @@ function w.policy(spec)
     if caps.per_household ~= nil then w.check_amount(caps.per_household, "caps.per_household", 2) end
     for k, v in pairs(caps.categories or {}) do w.check_amount(v, "the cap for " .. tostring(k), 2) end
   end
+  if spec.funds ~= nil then
+    if type(spec.funds) ~= "table" then fail("funds must be a table { [category] = \"上级拨付\" }", 2) end
+    for k, v in pairs(spec.funds) do
+      if type(k) ~= "string" or type(v) ~= "string" then fail("funds maps a category to a funding source, such as [\"特困职工家庭\"] = \"上级拨付\"", 2) end
+    end
+  end
   return { name = spec.name, params = params, decide = spec.decide, allocate = spec.allocate, caps = caps,
-           within = spec.within, __warmth_policy = true }
+           within = spec.within, funds = spec.funds, __warmth_policy = true }
 end
 
 --- Category and cause names, for messages and for scripts that list them.

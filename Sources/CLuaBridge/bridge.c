@@ -61,8 +61,12 @@ static const char *wl_trip_message(int trip) {
 }
 
 static void wl_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
     wl_context *c = wl_getcontext(L);
+    if (ar->event == LUA_HOOKLINE) {
+        /* Line events come only while tracing; they count nothing and raise nothing. */
+        if (c->trace_on && lua_getinfo(L, "S", ar) && strcmp(ar->source, c->trace_source) == 0) c->trace_last = ar->currentline;
+        return;
+    }
     c->instr_call += WL_HOOK_EVERY;
     c->instr_run += WL_HOOK_EVERY;
     if (c->progress_ref != 0) {
@@ -94,7 +98,7 @@ static void wl_hook(lua_State *L, lua_Debug *ar) {
      * and the script would run for ever. Raising at the very next instruction means the first
      * instruction after a pcall returns raises again, outside it. wl_reset_run restores the count. */
     if (c->tripped != WL_TRIP_NONE) {
-        if (lua_gethookcount(L) != 1) lua_sethook(L, wl_hook, LUA_MASKCOUNT, 1);
+        if (lua_gethookcount(L) != 1 || lua_gethookmask(L) != LUA_MASKCOUNT) lua_sethook(L, wl_hook, LUA_MASKCOUNT, 1);
         luaL_where(L, 0); /* level 0 in a hook: the Lua function being run */
         lua_pushstring(L, wl_trip_message(c->tripped));
         lua_concat(L, 2);
@@ -398,10 +402,13 @@ static int wl_with_line(lua_State *L) {
     return 1;
 }
 
+static int wl_last_line(lua_State *L);
+
 void wl_pushhelper(lua_State *L, const char *name) {
     if (strcmp(name, "with_line") == 0) { lua_pushcfunction(L, wl_with_line); return; }
     if (strcmp(name, "caller_where") == 0) lua_pushcfunction(L, wl_caller_where);
     else if (strcmp(name, "caller_line") == 0) lua_pushcfunction(L, wl_caller_line);
+    else if (strcmp(name, "last_line") == 0) lua_pushcfunction(L, wl_last_line);
     else lua_pushnil(L);
 }
 
@@ -415,13 +422,30 @@ void wl_set_instruction_limits(lua_State *L, int64_t per_call, int64_t per_run) 
     c->instr_run_limit = per_run;
 }
 
+void wl_trace_lines(lua_State *L, const char *source) {
+    wl_context *c = wl_getcontext(L);
+    c->trace_on = source != NULL;
+    c->trace_last = 0;
+    if (source) snprintf(c->trace_source, sizeof c->trace_source, "%s", source);
+    lua_sethook(L, wl_hook, LUA_MASKCOUNT | (source ? LUA_MASKLINE : 0), WL_HOOK_EVERY);
+}
+
+/* last_line(): the last traced line, and start again (for the driver, between decisions). */
+static int wl_last_line(lua_State *L) {
+    wl_context *c = wl_getcontext(L);
+    lua_pushinteger(L, c->trace_last);
+    c->trace_last = 0;
+    return 1;
+}
+
 void wl_set_deadline_after(lua_State *L, int64_t nanoseconds) {
     wl_getcontext(L)->deadline_ns = nanoseconds > 0 ? wl_monotonic_ns() + nanoseconds : 0;
 }
 
 void wl_reset_run(lua_State *L) {
     wl_context *c = wl_getcontext(L);
-    if (lua_gethookcount(L) != WL_HOOK_EVERY) lua_sethook(L, wl_hook, LUA_MASKCOUNT, WL_HOOK_EVERY);
+    int mask = LUA_MASKCOUNT | (c->trace_on ? LUA_MASKLINE : 0);
+    if (lua_gethookcount(L) != WL_HOOK_EVERY || lua_gethookmask(L) != mask) lua_sethook(L, wl_hook, mask, WL_HOOK_EVERY);
     c->instr_run = 0;
     c->instr_call = 0;
     c->tripped = WL_TRIP_NONE;

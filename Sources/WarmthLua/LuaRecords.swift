@@ -91,6 +91,13 @@ extension LuaState {
         wl_reset_progress(context)
     }
 
+    /// Record the last line run in the chunk loaded as `chunkName` (the 不漏 check reads it
+    /// between decisions through the `last_line` helper), or stop (nil).
+    public func traceLines(in chunkName: String?) {
+        guard let chunkName else { return wl_trace_lines(L, nil) }
+        ("@" + chunkName).withCString { wl_trace_lines(L, $0) }
+    }
+
     /// Push one of the host's C helpers for the stdlib (`caller_line`).
     public func helper(_ name: String) -> LuaReference {
         name.withCString { wl_pushhelper(L, $0) }

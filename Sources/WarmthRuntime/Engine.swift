@@ -17,6 +17,9 @@ public struct RunRequest: Sendable {
     public var maxErrors: Int
     /// Record which params the decisions read (for `warmth explain`).
     public var trackParams = false
+    /// Record, for each household left unpaid, the policy line its decision ended on (the 不漏
+    /// check); decisions that fail are collected as with keep-going.
+    public var traceLines = false
     /// Households (by store id) already paid in this campaign: they are not paid again (不重),
     /// and `allocate` sees the plan without them.
     public var alreadyPaid: Set<Int64> = []
@@ -76,6 +79,7 @@ public enum Engine {
             var modules: [LoadedModule] = []
             var printed: [String] = []
             var paramsRead: [String] = []
+            var nilLines: [Int: Int] = [:]
             var buildSeconds = 0.0
             var decideSeconds = 0.0
             var luaBytes = 0
@@ -117,11 +121,12 @@ public enum Engine {
                 let t1 = clock.now
                 let part = try evaluator.decideAll(params: params, campaign: request.campaign, keepGoing: request.keepGoing,
                                                    maxErrors: request.maxErrors - outcome.errors.count,
-                                                   trackParams: request.trackParams, continuing: k > 0)
+                                                   trackParams: request.trackParams, traceLines: request.traceLines, continuing: k > 0)
                 decide += clock.now - t1
                 build += t1 - t0
                 outcome.payouts += part.payouts
                 outcome.errors += part.errors
+                outcome.nilLines.merge(part.nilLines) { a, _ in a }
                 outcome.paramsRead += part.paramsRead.filter { !outcome.paramsRead.contains($0) }
                 if request.keepGoing, outcome.errors.count >= request.maxErrors { break }
             }
@@ -130,7 +135,7 @@ public enum Engine {
                                modules: evaluator.sandbox.loaded,
                                // Every worker runs the script's top level; keep its prints once.
                                printed: w == 0 ? evaluator.sandbox.printed : Array(evaluator.sandbox.printed.dropFirst(evaluator.printedWhileLoading)),
-                               paramsRead: outcome.paramsRead, buildSeconds: build.secondsValue,
+                               paramsRead: outcome.paramsRead, nilLines: outcome.nilLines, buildSeconds: build.secondsValue,
                                decideSeconds: decide.secondsValue, luaBytes: evaluator.lua.peakBytes)
         }
 
@@ -170,6 +175,7 @@ public enum Engine {
         plan.duplicates = duplicates
         plan.within = first.within
         plan.hasAllocate = first.hasAllocate
+        for r in results { plan.nilLines.merge(r.nilLines) { a, _ in a } }
         plan.timings = Plan.Timings(build: results.map(\.buildSeconds).max() ?? 0, decide: results.map(\.decideSeconds).max() ?? 0,
                                     luaBytes: results.map(\.luaBytes).reduce(0, +), workers: results.count)
         var seen = Set<String>()

@@ -81,6 +81,20 @@ final class ShardEvaluator {
                 }
             }
             caps = try t.withField("caps") { c in try ShardEvaluator.readCaps(c, source: policy.path) }
+            let funds = try t.withField("funds") { f -> [String: String] in
+                var out: [String: String] = [:]
+                for key in f.stringKeys {
+                    guard case .string(let source) = f.field(key), Vocabulary.fundingSources.contains(source) else {
+                        throw RunFailure("\(policy.path): funds[\"\(key)\"] must name a funding source: \(Vocabulary.fundingSources.joined(separator: "、"))")
+                    }
+                    out[key] = source
+                }
+                return out
+            }
+            if let funds, !funds.isEmpty {
+                if caps == nil { caps = Caps(source: policy.path) }
+                caps!.funds = funds
+            }
         }
     }
 
@@ -168,9 +182,35 @@ final class ShardEvaluator {
         end
         """
 
+    /// The driver for the 不漏 check: as with keep-going, and for each household decide left
+    /// unpaid, the last line of the policy it ran.
+    static let tracingDriverSource = """
+        local pcall, type = ...
+        return function(H, decide, params, campaign, progress, out_i, out_p, max_errors, err_i, err_m, last_line, nil_i, nil_l)
+          local n, e, m = 0, 0, 0
+          for i = 1, #H do
+            progress[1] = i
+            last_line()
+            local ok, p = pcall(decide, H[i], params, campaign)
+            local line = last_line()
+            if ok then
+              if p ~= nil then n = n + 1; out_i[n] = i; out_p[n] = p else m = m + 1; nil_i[m] = i; nil_l[m] = line end
+            else
+              e = e + 1; err_i[e] = i
+              err_m[e] = type(p) == "string" and p or "(error object is a " .. type(p) .. " value)"
+              if e >= max_errors then break end
+            end
+          end
+          progress[1] = 0
+          return n
+        end
+        """
+
     struct Outcome {
         var payouts: [PlannedPayout]
         var errors: [DecisionError]
+        /// With `traceLines`: household index → the policy line its decision ended on (nil).
+        var nilLines: [Int: Int] = [:]
         /// With `trackParams`: the params the decisions read, in first-read order.
         var paramsRead: [String] = []
     }
@@ -191,7 +231,8 @@ final class ShardEvaluator {
 
     /// Phase two: decide every household.
     func decideAll(params: [String: ParamValue], campaign: Campaign, keepGoing: Bool, maxErrors: Int,
-                   trackParams: Bool = false, continuing: Bool = false) throws -> Outcome {
+                   trackParams: Bool = false, traceLines: Bool = false, continuing: Bool = false) throws -> Outcome {
+        let keepGoing = keepGoing || traceLines
         let limits = sandbox.limits
         let paramsData = try lua.readOnlyView(of: try lua.reference(.table(LuaTable(fields: params.mapValues(\.lua)))), kind: "params")
         var paramsRef = paramsData
@@ -204,8 +245,11 @@ final class ShardEvaluator {
         let decide = lua.fieldReference(policyTable, "decide")
         // The driver gets the pcall and type the sandbox started with, not the globals the
         // script's top level may have replaced.
-        let driver = try lua.call(try lua.load(ShardEvaluator.driverSource, chunkName: "=warmth-driver").reference,
+        let driver = try lua.call(try lua.load(traceLines ? ShardEvaluator.tracingDriverSource : ShardEvaluator.driverSource, chunkName: "=warmth-driver").reference,
                                   [sandbox.pristine.pcall, sandbox.pristine.type], results: 1)[0]
+        let nilI = lua.newTable(), nilL = lua.newTable()
+        if traceLines { lua.traceLines(in: policy.path) }
+        defer { if traceLines { lua.traceLines(in: nil) } }
         let progress = lua.newTable(), outI = lua.newTable(), outP = lua.newTable(), errI = lua.newTable(), errM = lua.newTable()
 
         lua.memoryLimit = lua.bytesInUse + limits.memoryBytes
@@ -221,9 +265,15 @@ final class ShardEvaluator {
         }
         let count: Int
         do {
-            let r = try lua.call(driver, [householdArray, decide, paramsRef, campaignRef, progress, outI, outP,
-                                                    try lua.reference(.boolean(keepGoing)), try lua.reference(.integer(Int64(maxErrors))),
-                                                    errI, errM], results: 1)
+            let households: LuaReference = householdArray
+            let maxRef = try lua.reference(.integer(Int64(maxErrors)))
+            let args: [LuaReference]
+            if traceLines {
+                args = [households, decide, paramsRef, campaignRef, progress, outI, outP, maxRef, errI, errM, lua.helper("last_line"), nilI, nilL]
+            } else {
+                args = [households, decide, paramsRef, campaignRef, progress, outI, outP, try lua.reference(.boolean(keepGoing)), maxRef, errI, errM]
+            }
+            let r = try lua.call(driver, args, results: 1)
             guard case .integer(let n) = try lua.value(of: r[0]) else { throw RunFailure("the driver returned no count") }
             count = Int(n)
         } catch let error as LuaError {
@@ -281,7 +331,17 @@ final class ShardEvaluator {
                 for k in 0..<t.count { if case .string(let s) = t.item(k + 1) { read.append(s) } }
             }
         }
-        return Outcome(payouts: payouts, errors: errors, paramsRead: read)
+        var nilLines: [Int: Int] = [:]
+        if traceLines {
+            try lua.withTable(nilI) { ni in
+                try lua.withTable(nilL) { nl in
+                    for k in 0..<ni.count {
+                        if case .integer(let i) = ni.item(k + 1), case .integer(let line) = nl.item(k + 1) { nilLines[base + Int(i) - 1] = Int(line) }
+                    }
+                }
+            }
+        }
+        return Outcome(payouts: payouts, errors: errors, nilLines: nilLines, paramsRead: read)
     }
 
     static func describe(_ f: LuaState.TableReader.Field) -> String {
@@ -371,8 +431,54 @@ final class ShardEvaluator {
         if let named = try text("rule", max: 200, required: false) { rule = named + " (" + rule + ")" }
         var score: Int64?
         if case .integer(let s) = p.field("score") { score = s }
+        var items: [PayoutItem]?
+        switch p.field("items") {
+        case .nil: break
+        case .table:
+            items = try p.withField("items") { list -> [PayoutItem] in
+                guard (1...20).contains(list.count) else { throw bad("the payout's items hold \(list.count) entries; give 1 to 20 items") }
+                var out: [PayoutItem] = []
+                var sum: Int64 = 0
+                for k in 1...list.count {
+                    let item = try list.withItem(k) { e -> PayoutItem in
+                        try ShardEvaluator.item(kind: e.field("kind"), value: e.field("value"), description: e.field("description"),
+                                                quantity: e.field("quantity"), number: k, intern: intern, bad: bad)
+                    }
+                    guard let item else { throw bad("item \(k) of the payout's items is not an item: make items with w.cash, w.goods or w.ticket") }
+                    sum += item.value.fen
+                    out.append(item)
+                }
+                guard sum == amount else {
+                    throw bad("the payout's items add up to \(Money(fen: sum).yuanText), not its amount \(Money(fen: amount).yuanText)")
+                }
+                return out
+            }
+        case let other: throw bad("the payout's items are \(ShardEvaluator.describe(other)); give a list of w.cash, w.goods or w.ticket")
+        }
         return PlannedPayout(household: household, amount: Money(fen: amount), kind: kind, category: category,
-                             reason: reason, goods: goods, rule: intern(rule), score: score)
+                             reason: reason, goods: goods, rule: intern(rule), score: score, items: items)
+    }
+
+    /// One item of a payout's `items`, from its raw fields.
+    static func item(kind: LuaState.TableReader.Field, value: LuaState.TableReader.Field, description: LuaState.TableReader.Field,
+                     quantity: LuaState.TableReader.Field, number k: Int, intern: (String) -> String,
+                     bad: (String) -> RunFailure) throws -> PayoutItem {
+        func text(_ f: LuaState.TableReader.Field, _ key: String, max: Int) throws -> String? {
+            switch f {
+            case .nil: return nil
+            case .string(let s) where !s.isEmpty && s.utf8.count <= max && !s.unicodeScalars.contains(where: isControl): return intern(s)
+            case let other: throw bad("item \(k)'s \(key) is \(describe(other)); it must be plain text of at most \(max) bytes")
+            }
+        }
+        guard case .string(let kindText) = kind, let kind = Payout.Kind(rawValue: kindText) else {
+            throw bad("item \(k) has no kind cash, goods or ticket: make items with w.cash, w.goods or w.ticket")
+        }
+        guard case .integer(let fen) = value, fen >= 0, fen <= maxPayout.fen else {
+            throw bad("item \(k)'s value is \(describe(value)); it must be integer fen, not negative")
+        }
+        let d = try text(description, "description", max: 100)
+        if kind == .goods, d == nil { throw bad("item \(k) is goods without a description (w.goods(\"大米\", \"10kg\", w.yuan(60)))") }
+        return PayoutItem(kind: kind, description: d, quantity: try text(quantity, "quantity", max: 50), value: Money(fen: fen))
     }
 
     /// Run the policy's allocate step over the whole plan, in this worker's sandbox.
@@ -422,7 +528,11 @@ final class ShardEvaluator {
                 guard amount <= p.amount.fen else {
                     throw RunFailure("\(policy.path): allocate raised a payout from \(p.amount.yuanText) to \(Money(fen: amount).yuanText) (household \(table.maskedIDNumber(at: p.household))); allocate may only lower amounts")
                 }
+                if amount > 0, amount != p.amount.fen, let items = p.items, items.count > 1 || items[0].kind == .goods {
+                    throw RunFailure("\(policy.path): allocate changed a payout of goods or of several items (household \(table.maskedIDNumber(at: p.household))); goods cannot be scaled: lower such a payout to 0 or leave it")
+                }
                 if amount > 0 {
+                    if amount != p.amount.fen, let items = p.items { p.items = [PayoutItem(kind: items[0].kind, value: Money(fen: amount))] }
                     p.amount = Money(fen: amount)
                     out.append(p)
                 }

@@ -78,7 +78,10 @@ public struct Caps: Sendable, Equatable {
     /// The policy that declared them.
     public var source: String
 
-    public var isEmpty: Bool { perHousehold == nil && perCategory.isEmpty }
+    /// Category → the funding source its payouts are charged to (`funds = { … }` in w.policy).
+    public var funds: [String: String] = [:]
+
+    public var isEmpty: Bool { perHousehold == nil && perCategory.isEmpty && funds.isEmpty }
 }
 
 /// One payout a policy decided, before it is committed.
@@ -93,6 +96,9 @@ public struct PlannedPayout: Sendable, Equatable {
     /// The script line that produced it: "scripts/city/policy.lua:31", or the rule's own name.
     public var rule: String
     public var score: Int64?
+    /// What is handed over item by item (`items = { w.cash(…), w.goods(…) }`), when the policy
+    /// says; their values add up to `amount`. Nil: one item of `kind`.
+    public var items: [PayoutItem]? = nil
 }
 
 /// A decision that failed, with `--keep-going`.
@@ -118,12 +124,18 @@ public struct Plan: Sendable {
     public var printed: [String]
     /// The params the decisions read, when the run tracked them (`warmth explain`).
     public var paramsRead: [String] = []
+    /// With `traceLines`: household index → the policy line its decision ended on, unpaid.
+    public var nilLines: [Int: Int] = [:]
     /// Payouts dropped because the household was already paid in the campaign (不重).
     public var duplicates = 0
     /// The parent policy this one runs within, as the script named it.
     public var within: String?
     /// Whether the policy has an `allocate` step.
     public var hasAllocate = false
+    /// Category → funding source, from the `within` chain; the organiser's (the top) wins.
+    public var fundingByCategory: [String: String] {
+        caps.reduce(into: [:]) { out, c in out.merge(c.funds) { _, parent in parent } }
+    }
     /// Where the time went, for benchmarks and `WARMTH_TIMING`.
     public var timings = Timings()
 

@@ -9,17 +9,12 @@ extension Store {
     /// Run `body` inside one write transaction. It commits when `body` returns `commit: true`,
     /// and rolls back when it returns false or throws: nothing of the import is then stored.
     public func importTransaction<T>(_ body: (HouseholdBatchWriter) throws -> (result: T, commit: Bool)) throws -> T {
-        var result: T?
-        try db.writeWithoutTransaction { db in
-            try db.inTransaction(.immediate) {
-                let writer = try HouseholdBatchWriter(db)
-                defer { writer.finish() }
-                let (value, commit) = try body(writer)
-                result = value
-                return commit ? .commit : .rollback
-            }
+        try writingTransaction { db in
+            let writer = try HouseholdBatchWriter(db)
+            defer { writer.finish() }
+            let (value, commit) = try body(writer)
+            return (value, commit)
         }
-        return result!
     }
 }
 

@@ -8,32 +8,14 @@ public typealias LedgerEntry = LedgerPayout
 
 extension Store: LedgerStorage {
     public func readLedger<T>(_ body: (any LedgerReading) throws -> T) throws -> T {
-        do {
-            return try db.read { try body(SQLiteLedger(db: $0)) }
-        } catch let e as DatabaseError {
-            throw Store.mapped(e, path: path, doing: ("读取", "read"))
-        }
+        try reading { try body(SQLiteLedger(db: $0)) }
     }
 
     /// One write transaction that takes the write lock at its first statement (BEGIN
     /// IMMEDIATE), waiting up to the busy timeout for another writer: what the body reads — the
     /// budget left, the households already paid — cannot change before it commits.
     public func writeLedger<T>(_ body: (any LedgerWriting) throws -> T) throws -> T {
-        guard !readOnly else {
-            throw StoreError("\(path): 以只读方式打开, 不能写入", en: "\(path): opened read-only; cannot write", code: .readOnly)
-        }
-        do {
-            return try db.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(SQLiteLedger(db: db))
-                    return .commit
-                }
-                return result!
-            }
-        } catch let e as DatabaseError {
-            throw Store.mapped(e, path: path, doing: ("写入", "write"))
-        }
+        try writing { try body(SQLiteLedger(db: $0)) }
     }
 
     /// Households of `campaignID` with an active payout, whichever unit proposed it.
@@ -57,7 +39,7 @@ extension Store: LedgerStorage {
 
     /// Run raw SQL against the store: for tests that prove the store's own constraints hold.
     public func executeForTesting(_ sql: String) throws {
-        try db.write { try $0.execute(sql: sql) }
+        try writing { try $0.execute(sql: sql) }
     }
 
     /// Raw SQL reads, for tests and the benchmark.

@@ -7,13 +7,13 @@ import WarmthDomain
 
 extension Store {
     public func units() throws -> [UnionUnit] {
-        try db.read { db in
+        try reading { db in
             try Row.fetchAll(db, sql: "SELECT code, name, kind, parent_code FROM units ORDER BY code").map(Store.unit(from:))
         }
     }
 
     public func unit(code: String) throws -> UnionUnit? {
-        try db.read { db in
+        try reading { db in
             try Row.fetchOne(db, sql: "SELECT code, name, kind, parent_code FROM units WHERE code = ?", arguments: [code])
                 .map(Store.unit(from:))
         }
@@ -21,7 +21,7 @@ extension Store {
 
     /// Find a unit by its code or its exact name.
     public func unit(named text: String) throws -> UnionUnit? {
-        try db.read { db in
+        try reading { db in
             try Row.fetchOne(db, sql: "SELECT code, name, kind, parent_code FROM units WHERE code = ? OR name = ? LIMIT 1",
                              arguments: [text, text]).map(Store.unit(from:))
         }
@@ -29,7 +29,7 @@ extension Store {
 
     /// The codes of `code` and every unit below it.
     public func subtree(of code: String) throws -> [String] {
-        try db.read { db in
+        try reading { db in
             try String.fetchAll(db, sql: """
                 WITH RECURSIVE t(code) AS (SELECT ? UNION SELECT u.code FROM units u JOIN t ON u.parent_code = t.code)
                 SELECT code FROM t
@@ -45,7 +45,7 @@ extension Store {
     /// or already be stored. Returns (inserted, updated, unchanged).
     @discardableResult
     public func upsertUnits(_ units: [UnionUnit]) throws -> (inserted: Int, updated: Int, unchanged: Int) {
-        try db.write { db in
+        try writing { db in
             var counts = (inserted: 0, updated: 0, unchanged: 0)
             for unit in units {
                 if let row = try Row.fetchOne(db, sql: "SELECT code, name, kind, parent_code FROM units WHERE code = ?", arguments: [unit.code]) {
@@ -107,14 +107,14 @@ extension Store {
         """
 
     public func household(id: Int64) throws -> Household? {
-        try db.read { db in
+        try reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Store.householdColumns) FROM households WHERE id = ?", arguments: [id])
                 .map(Store.household(from:))
         }
     }
 
     public func household(idNumber: String) throws -> Household? {
-        try db.read { db in
+        try reading { db in
             try Row.fetchOne(db, sql: "SELECT \(Store.householdColumns) FROM households WHERE id_number = ?",
                              arguments: [IDNumber.normalise(idNumber)]).map(Store.household(from:))
         }
@@ -139,7 +139,7 @@ extension Store {
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         sql += " ORDER BY id"
         if let limit { sql += " LIMIT \(limit)" }
-        return try db.read { db in
+        return try reading { db in
             try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Store.household(from:))
         }
     }
@@ -147,7 +147,7 @@ extension Store {
     /// Households by their numbers in the store.
     public func households(ids: [Int64]) throws -> [Int64: Household] {
         var found: [Int64: Household] = [:]
-        try db.read { db in
+        try reading { db in
             for chunk in stride(from: 0, to: ids.count, by: 500) {
                 let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
                 let sql = "SELECT \(Store.householdColumns) FROM households WHERE id IN (\(part.map { _ in "?" }.joined(separator: ",")))"
@@ -161,13 +161,13 @@ extension Store {
     }
 
     public func householdCount() throws -> Int {
-        try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM households") ?? 0 }
+        try reading { try Int.fetchOne($0, sql: "SELECT count(*) FROM households") ?? 0 }
     }
 
     /// The stored households whose ID numbers are among `idNumbers`, by ID number.
     public func households(idNumbers: [String]) throws -> [String: Household] {
         var found: [String: Household] = [:]
-        try db.read { db in
+        try reading { db in
             for chunk in stride(from: 0, to: idNumbers.count, by: 500) {
                 let part = Array(idNumbers[chunk..<min(chunk + 500, idNumbers.count)])
                 let sql = "SELECT \(Store.householdColumns) FROM households WHERE id_number IN (\(part.map { _ in "?" }.joined(separator: ",")))"
@@ -195,7 +195,7 @@ extension Store {
     /// is left alone when identical and updated when `update` is set. A changed household
     /// without `update` is an error the importer reports before calling this.
     public func writeHouseholds(_ households: [Household], update: Bool) throws -> WriteCounts {
-        try db.write { db in
+        try writing { db in
             var counts = WriteCounts()
             let insert = try db.makeStatement(sql: Store.insertHouseholdSQL)
             let change = try db.makeStatement(sql: Store.updateHouseholdSQL)
@@ -225,7 +225,7 @@ extension Store {
 
     /// Insert many new households fast, in one transaction (the synthetic dataset).
     public func bulkInsert(_ households: some Sequence<Household>) throws -> Int {
-        try db.write { db in
+        try writing { db in
             let insert = try db.makeStatement(sql: Store.insertHouseholdSQL)
             var n = 0
             for h in households {
@@ -239,7 +239,7 @@ extension Store {
 
     /// Remove every household and unit, when no campaign refers to them (demo data only).
     public func clearRegistry() throws {
-        try db.write { db in
+        try writing { db in
             let campaigns = try Int.fetchOne(db, sql: "SELECT count(*) FROM campaigns") ?? 0
             guard campaigns == 0 else {
                 throw StoreError("the store holds \(campaigns) campaign(s): refusing to replace its households; use a new --db")
@@ -255,7 +255,7 @@ extension Store {
     /// Create a campaign. The name must be new; the unit must exist.
     @discardableResult
     public func createCampaign(_ campaign: Campaign, createdAt: Date = Date()) throws -> Campaign {
-        try db.write { db in
+        try writing { db in
             if try Int.fetchOne(db, sql: "SELECT count(*) FROM campaigns WHERE name = ?", arguments: [campaign.name]) ?? 0 > 0 {
                 throw StoreError("a campaign named '\(campaign.name)' exists already: choose another name")
             }
@@ -280,14 +280,14 @@ extension Store {
     }
 
     public func campaigns() throws -> [Campaign] {
-        try db.read { db in
+        try reading { db in
             try Row.fetchAll(db, sql: "SELECT id, name, unit_code, start_date, end_date, phase, budget_fen FROM campaigns ORDER BY id")
                 .map { try Store.campaign(from: $0, db: db) }
         }
     }
 
     public func campaign(named name: String) throws -> Campaign? {
-        try db.read { db in
+        try reading { db in
             try Row.fetchOne(db, sql: "SELECT id, name, unit_code, start_date, end_date, phase, budget_fen FROM campaigns WHERE name = ?",
                              arguments: [name]).map { try Store.campaign(from: $0, db: db) }
         }
@@ -322,12 +322,12 @@ extension Store {
     public func householdTable(units: [String]? = nil, shards: Int = 2) throws -> HouseholdTable {
         var clauses: [String] = []
         // A subtree that holds every unit needs no filter (the common case: the whole city).
-        let everyUnit = try units.map { Set($0).count >= (try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM units") ?? 0 }) } ?? true
+        let everyUnit = try units.map { Set($0).count >= (try reading { try Int.fetchOne($0, sql: "SELECT count(*) FROM units") ?? 0 }) } ?? true
         let unitCodes = everyUnit ? [] : (units ?? [])
         if !everyUnit {
             clauses.append("unit_code IN (\(unitCodes.map { _ in "?" }.joined(separator: ",")))")
         }
-        let (lo, hi) = try db.read { db in
+        let (lo, hi) = try reading { db in
             let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM households")!
             return ((row[0] as Int64?) ?? 0, (row[1] as Int64?) ?? -1)
         }
@@ -340,7 +340,7 @@ extension Store {
         // Rows are stepped with SQLite's C API directly: GRDB prepares the statement and binds
         // its arguments; reading a million rows through Row values would cost seconds.
         // Units by rowid: each row names its unit by a number, not a string to hash.
-        let unitRows = try db.read { try Row.fetchAll($0, sql: "SELECT rowid, code FROM units ORDER BY rowid") }
+        let unitRows = try reading { try Row.fetchAll($0, sql: "SELECT rowid, code FROM units ORDER BY rowid") }
         let codes: [String] = unitRows.map { $0[1] }
         var byRowid = [UInt32](repeating: 0, count: Int((unitRows.last?[0] as Int64?) ?? 0) + 1)
         for (i, r) in unitRows.enumerated() { byRowid[Int(r[0] as Int64)] = UInt32(i) }
@@ -399,7 +399,7 @@ extension Store {
             return table
         }
 
-        if n == 1 { return try db.read { try read($0, ranges[0]) } }
+        if n == 1 { return try reading { try read($0, ranges[0]) } }
         let path = self.path
         let parts = ShardBox(n)
         let group = DispatchGroup()

@@ -12,6 +12,9 @@ public final class Store: Sendable {
     /// Where the store lives, or ":memory:".
     public let path: String
 
+    /// Whether the file passed `quick_check` in this process.
+    let checked = Flag()
+
     /// Whether this connection only reads (a dry run, a listing, a report; an archive).
     public let readOnly: Bool
 
@@ -82,9 +85,58 @@ public final class Store: Sendable {
         }
     }
 
+    /// Every read goes through here: database errors become messages a person can act on.
+    func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try db.read(body)
+        } catch let e as DatabaseError {
+            throw Store.mapped(e, path: path, doing: ("读取", "read"))
+        }
+    }
+
+    /// Every write goes through here: one transaction that takes the write lock first (BEGIN
+    /// IMMEDIATE, waiting up to the busy timeout), refused on a store opened read-only, after a
+    /// check that the file is sound; database errors become messages a person can act on.
+    func writing<T>(_ body: (Database) throws -> T) throws -> T {
+        try writingTransaction { db in (try body(db), true) }
+    }
+
+    func writingTransaction<T>(_ body: (Database) throws -> (T, Bool)) throws -> T {
+        guard !readOnly else {
+            throw StoreError("\(path): 以只读方式打开, 不能写入", en: "\(path): opened read-only; cannot write", code: .readOnly)
+        }
+        do {
+            try checkBeforeFirstWrite()
+            return try db.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    let (value, commit) = try body(db)
+                    result = value
+                    return commit ? .commit : .rollback
+                }
+                return result!
+            }
+        } catch let e as DatabaseError {
+            throw Store.mapped(e, path: path, doing: ("写入", "write"))
+        }
+    }
+
+    /// `PRAGMA quick_check` once per process before its first write to a file store, so a store
+    /// with damaged pages is refused for writing before anything is added to it.
+    private func checkBeforeFirstWrite() throws {
+        guard path != ":memory:", !checked.value else { return }
+        let result = try db.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
+        guard result == ["ok"] else {
+            throw StoreError("\(path): 该库已损坏 (quick_check: \(result.prefix(3).joined(separator: "; "))); 不写入。从备份恢复",
+                             en: "\(path): the store is damaged (quick_check: \(result.prefix(3).joined(separator: "; "))); nothing is written. Restore it from a backup",
+                             code: .corrupt)
+        }
+        checked.value = true
+    }
+
     /// Names of the migrations applied, in order.
     public func appliedMigrations() throws -> [String] {
-        try db.read { try Store.migrator.appliedMigrations($0) }
+        try reading { try Store.migrator.appliedMigrations($0) }
     }
 
     static let migrator: DatabaseMigrator = {
@@ -187,6 +239,16 @@ public final class Store: Sendable {
         }
         return m
     }()
+}
+
+/// A flag set once, shared by the store's users.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    var value: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return set }
+        set { lock.lock(); set = newValue; lock.unlock() }
+    }
 }
 
 /// A store failure, said so that a person can act on it: in Chinese, and in English for

@@ -301,6 +301,7 @@ struct LedgerCheckCommand: ParsableCommand {
             let table = try s.householdTable(units: scope)
             var request = RunRequest(policy: try PolicyFile(path: path), campaign: c, households: table, workers: Engine.defaultWorkers, keepGoing: true)
             request.stdlib = ModulePaths.defaultStdlib()
+            request.traceLines = true
             if policy == nil, let params = lastRun?.params, let data = params.data(using: .utf8),
                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
                 request.overrides = object.compactMap { k, v in
@@ -319,7 +320,8 @@ struct LedgerCheckCommand: ParsableCommand {
                     decisions[table.ids[i]] = l.say("策略现在发放 \(p.amount.yuanText) (\(p.rule)), 台账中没有: \(plan.hasAllocate ? "被 allocate 压缩, 或" : "")运行后新增或变更的户",
                                                     "the policy pays \(p.amount.yuanText) now (\(p.rule)) but the ledger does not: \(plan.hasAllocate ? "cut by allocate, or " : "")added or changed after the run")
                 } else {
-                    decisions[table.ids[i]] = l.say("策略不发放 (decide 返回 nil; \(path))", "the policy pays nothing (decide returned nil; \(path))")
+                    let at = plan.nilLines[i].map { "\(path):\($0)" } ?? path
+                    decisions[table.ids[i]] = l.say("策略不发放: decide 在 \(at) 结束, 未发放", "the policy pays nothing: decide ended at \(at) with no payout")
                 }
             }
             for cap in plan.caps { standards.merge(cap.perCategory) { min($0, $1) } }

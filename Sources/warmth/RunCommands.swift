@@ -142,12 +142,12 @@ struct Run: ParsableCommand {
                 total: plan.total, createdAt: Date())
             let payouts = plan.payouts.map { p in
                 Payout(householdID: context.households.ids[p.household], amount: p.amount, kind: p.kind, category: p.category,
-                       reason: p.reason, rule: p.rule, goods: p.goods)
+                       reason: p.reason, rule: p.rule, goods: p.goods ?? p.items.flatMap { i in i.contains { $0.kind == .goods } ? i.compactMap(\.description).joined(separator: "、") : nil }, items: p.items)
             }
             // Every rule of a commit (scope, within, budget, 不重 against the ledger as it is now)
             // is checked by the ledger core inside the write transaction.
             let receipt = try CampaignLedger(storage: s).commit(
-                CommitProposal(run: record, payouts: payouts, within: plan.within, actor: Operator(operatorName)?.name ?? ""))
+                CommitProposal(run: record, payouts: payouts, within: plan.within, fundingByCategory: plan.fundingByCategory, actor: Operator(operatorName)?.name ?? ""))
             if let runID = receipt.runID {
                 print(store.lang.say("已写入台账: 运行 #\(runID), \(receipt.count) 笔, 合计 \(receipt.total.yuanText); 预算结余 \(receipt.budgetLeft.yuanText)",
                                      "Committed to the ledger: run #\(runID), \(receipt.count) payouts, \(receipt.total.yuanText) in all; \(receipt.budgetLeft.yuanText) of the budget left"))

@@ -78,6 +78,12 @@ typedef struct wl_context {
     char err_source[256];
     char lib_prefix[256];
 
+    /* line tracing (the 不漏 check): while trace_on, the hook also sees line events and records
+     * in trace_last the last line run in the chunk named trace_source ("@path") */
+    int trace_on;
+    int trace_last;
+    char trace_source[256];
+
     /* the Swift side */
     void *host;
     wl_dispatch_fn dispatch;
@@ -139,6 +145,8 @@ void wl_pushhelper(lua_State *L, const char *name);
 /* Limits. */
 void wl_set_memory_limit(lua_State *L, size_t bytes);
 void wl_set_instruction_limits(lua_State *L, int64_t per_call, int64_t per_run);
+/* Trace the lines run in the chunk `source` ("@path"), or stop tracing (NULL). */
+void wl_trace_lines(lua_State *L, const char *source);
 void wl_set_deadline_after(lua_State *L, int64_t nanoseconds); /* 0 clears it */
 void wl_reset_run(lua_State *L);  /* zero the run counters and clear a trip */
 void wl_interrupt(wl_context *ctx); /* async-signal and thread safe */
