@@ -330,7 +330,8 @@ public struct Importer: Sendable {
         let table = try CSVTable(path: file)
         let (index, ignored) = try table.columns(HouseholdColumn.self)
         try requireColumns(index, in: table)
-        let validator = HouseholdRowValidator(file: file, index: index, units: try store.units(), latestBirthYear: latestBirthYear)
+        let validator = HouseholdRowValidator(file: file, index: index, units: try store.units(), latestBirthYear: latestBirthYear,
+                                              extras: try store.vocabularyExtras())
 
         var log = ProblemLog()
         var rows = 0
@@ -576,11 +577,24 @@ struct HouseholdRowValidator {
     let latestBirthYear: Int
     let unitByKey: [String: String]
     let ambiguousNames: [String: [String]]
+    /// Per unit code, the categories and causes it sees (with its organisers' own).
+    let vocabularyByUnit: [String: VocabularyView]
     /// The first row of each ID number met so far, by its 17 digits.
     var firstRowOfID: [UInt64: Int32] = [:]
 
-    init(file: String, index: [HouseholdColumn: Int], units: [UnionUnit], latestBirthYear: Int) {
+    init(file: String, index: [HouseholdColumn: Int], units: [UnionUnit], latestBirthYear: Int, extras: [VocabularyExtra] = []) {
         self.file = file
+        var views: [String: VocabularyView] = [:]
+        if !extras.isEmpty {
+            let parent = Dictionary(units.map { ($0.code, $0.parentCode) }, uniquingKeysWith: { a, _ in a })
+            for u in units {
+                var seen: Set<String> = [u.code]
+                var next = parent[u.code] ?? nil
+                while let p = next, seen.insert(p).inserted { next = parent[p] ?? nil }
+                views[u.code] = VocabularyView(extras: extras, visibleTo: seen)
+            }
+        }
+        vocabularyByUnit = views
         slots = HouseholdColumn.allCases.map { index[$0] ?? -1 }
         self.latestBirthYear = latestBirthYear
         // A unit is named by its code, or by its name when no other unit has that name.
@@ -666,12 +680,13 @@ struct HouseholdRowValidator {
         }
 
         var categories = NameSet()
-        do { categories = try NameSet(Vocabulary.splitList(cell(.categories)), in: Vocabulary.categoryBit) } catch {
-            problem(.categories, "unknown category '\(Masking.quote(error.name))'; known: \(Vocabulary.categories.joined(separator: "、"))")
+        let view = unitCode.flatMap { vocabularyByUnit[$0] }
+        do { categories = try NameSet(Vocabulary.splitList(cell(.categories)), in: view?.categoryBit ?? Vocabulary.categoryBit) } catch {
+            problem(.categories, "unknown category '\(Masking.quote(error.name))'; known: \((view?.categoryNames ?? Vocabulary.categories).joined(separator: "、"))")
         }
         var causes = NameSet()
-        do { causes = try NameSet(Vocabulary.splitList(cell(.causes)), in: Vocabulary.causeBit) } catch {
-            problem(.causes, "unknown hardship cause '\(Masking.quote(error.name))'; known: \(Vocabulary.causes.joined(separator: "、"))")
+        do { causes = try NameSet(Vocabulary.splitList(cell(.causes)), in: view?.causeBit ?? Vocabulary.causeBit) } catch {
+            problem(.causes, "unknown hardship cause '\(Masking.quote(error.name))'; known: \((view?.causeNames ?? Vocabulary.causes).joined(separator: "、"))")
         }
 
         let bank = BankCard.normalise(cell(.bankCard))

@@ -89,3 +89,64 @@ public struct UnknownName: Error, Sendable {
 }
 
 import Foundation
+
+/// A category or cause an organiser added to the national vocabulary (a 街道 needs 低收入,
+/// 优抚对象, 涉军家庭): visible to its unit and every unit below it.
+public struct VocabularyExtra: Sendable, Hashable {
+    public enum Kind: String, Sendable, CaseIterable { case category, cause }
+    public var kind: Kind
+    public var name: String
+    public var unitCode: String
+    /// Its bit in the household's category or cause set, after the national ones.
+    public var bit: Int
+
+    public init(kind: Kind, name: String, unitCode: String, bit: Int) {
+        self.kind = kind
+        self.name = name
+        self.unitCode = unitCode
+        self.bit = bit
+    }
+}
+
+/// The categories and causes one unit sees: the national ones and the extras its unit or a unit
+/// above it added. The position of a name is its bit; positions another unit's extras use are
+/// empty here.
+public struct VocabularyView: Sendable, Hashable {
+    public private(set) var categories: [String]
+    public private(set) var causes: [String]
+
+    public static let national = VocabularyView(categories: Vocabulary.categories, causes: Vocabulary.causes)
+
+    init(categories: [String], causes: [String]) {
+        self.categories = categories
+        self.causes = causes
+    }
+
+    /// The view of a unit whose own code and ancestors' codes are `units`.
+    public init(extras: [VocabularyExtra], visibleTo units: Set<String>) {
+        self = .national
+        for e in extras where units.contains(e.unitCode) {
+            switch e.kind {
+            case .category:
+                while categories.count <= e.bit { categories.append("") }
+                categories[e.bit] = e.name
+            case .cause:
+                while causes.count <= e.bit { causes.append("") }
+                causes[e.bit] = e.name
+            }
+        }
+    }
+
+    public var categoryBit: [String: Int] { Self.index(categories) }
+    public var causeBit: [String: Int] { Self.index(causes) }
+    /// The names, for messages ("known: …").
+    public var categoryNames: [String] { categories.filter { !$0.isEmpty } }
+    public var causeNames: [String] { causes.filter { !$0.isEmpty } }
+    public var hasExtras: Bool { self != .national }
+
+    static func index(_ names: [String]) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for (i, n) in names.enumerated() where !n.isEmpty { out[n] = i }
+        return out
+    }
+}

@@ -17,6 +17,8 @@ public struct RunRequest: Sendable {
     public var maxErrors: Int
     /// Record which params the decisions read (for `warmth explain`).
     public var trackParams = false
+    /// The categories and causes the run's unit sees (its organisers' own added to the national ones).
+    public var vocabulary: VocabularyView = .national
     /// Record, for each household left unpaid, the policy line its decision ended on (the 不漏
     /// check); decisions that fail are collected as with keep-going.
     public var traceLines = false
@@ -91,7 +93,7 @@ public enum Engine {
         let monitor = request.progress.map { report in ProgressMonitor(probes: probes, shards: shards, report: report) }
         defer { monitor?.stop() }
         let results = try runOnWorkers(shards.count) { w -> ShardResult in
-            let evaluator = try ShardEvaluator(policy: request.policy, table: households, range: shards[w], paths: paths, limits: request.limits)
+            let evaluator = try ShardEvaluator(policy: request.policy, table: households, range: shards[w], paths: paths, limits: request.limits, vocabulary: request.vocabulary)
             probes.set(w, evaluator.lua.progressProbe)
             defer {
                 probes.set(w, nil)
@@ -163,7 +165,7 @@ public enum Engine {
             let planned = payouts
             let left = request.campaign.budget - request.committed
             payouts = try runOnWorkers(1) { _ in
-                let shard = try ShardEvaluator(policy: request.policy, table: households, range: 0..<0, paths: paths, limits: request.limits)
+                let shard = try ShardEvaluator(policy: request.policy, table: households, range: 0..<0, paths: paths, limits: request.limits, vocabulary: request.vocabulary)
                 try shard.loadPolicy()
                 return try shard.allocate(planned, campaign: request.campaign, budget: Money(fen: max(0, left.fen)))
             }[0]

@@ -41,11 +41,12 @@ final class ShardEvaluator {
     private(set) var within: String?
     private(set) var hasAllocate = false
 
-    init(policy: PolicyFile, table: HouseholdTable, range: Range<Int>, paths: ModulePaths, limits: SandboxLimits) throws {
+    init(policy: PolicyFile, table: HouseholdTable, range: Range<Int>, paths: ModulePaths, limits: SandboxLimits,
+         vocabulary: VocabularyView = .national) throws {
         self.policy = policy
         self.table = table
         self.range = range
-        sandbox = try Sandbox(paths: paths, limits: limits)
+        sandbox = try Sandbox(paths: paths, limits: limits, vocabulary: vocabulary)
     }
 
     /// Phase one: run the script's top level under a small budget to declare its policy.

@@ -87,7 +87,11 @@ public final class Sandbox {
     /// globals; the host's driver loop must not use its replacements).
     let pristine: (pcall: LuaReference, type: LuaReference)
 
-    public init(paths: ModulePaths, limits: SandboxLimits = SandboxLimits()) throws(LuaError) {
+    /// The categories and causes `h:is` and `h:has` know: the national ones and the run's unit's own.
+    public let vocabulary: VocabularyView
+
+    public init(paths: ModulePaths, limits: SandboxLimits = SandboxLimits(), vocabulary: VocabularyView = .national) throws(LuaError) {
+        self.vocabulary = vocabulary
         self.paths = paths
         self.limits = limits
         // The memory limit holds from the first chunk on: the script's top level runs under it too
@@ -102,12 +106,10 @@ public final class Sandbox {
                     arguments: [.integer(Int64(limits.maxStringBytes)), .integer(Int64(limits.maxPatternSubject))])
 
         var helpers = LuaTable()
-        helpers["categories"] = .table(LuaTable(array: Vocabulary.categories.map { .string($0) }))
-        helpers["causes"] = .table(LuaTable(array: Vocabulary.causes.map { .string($0) }))
-        helpers["category_bit"] = .table(LuaTable(fields: Dictionary(uniqueKeysWithValues:
-            Vocabulary.categories.enumerated().map { ($1, LuaValue.integer(1 << Int64($0))) })))
-        helpers["cause_bit"] = .table(LuaTable(fields: Dictionary(uniqueKeysWithValues:
-            Vocabulary.causes.enumerated().map { ($1, LuaValue.integer(1 << Int64($0))) })))
+        helpers["categories"] = .table(LuaTable(array: vocabulary.categoryNames.map { .string($0) }))
+        helpers["causes"] = .table(LuaTable(array: vocabulary.causeNames.map { .string($0) }))
+        helpers["category_bit"] = .table(LuaTable(fields: vocabulary.categoryBit.mapValues { LuaValue.integer(1 << Int64($0)) }))
+        helpers["cause_bit"] = .table(LuaTable(fields: vocabulary.causeBit.mapValues { LuaValue.integer(1 << Int64($0)) }))
         let table = try lua.reference(.table(helpers))
         lua.setField(table, "caller_line", lua.helper("caller_line"))
         lua.setField(table, "caller_where", lua.helper("caller_where"))
@@ -198,8 +200,8 @@ public final class Sandbox {
         let w = try rawModule("warmth")
         let methods = lua.fieldReference(w, "_household_methods")
         func list(_ names: [String]) -> LuaValue { .table(LuaTable(array: names.map { .string($0) })) }
-        func bits(_ names: [String]) -> LuaTable {
-            LuaTable(fields: Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, LuaValue.integer(1 << Int64($0))) }))
+        func bits(_ index: [String: Int]) -> LuaTable {
+            LuaTable(fields: index.mapValues { LuaValue.integer(1 << Int64($0)) })
         }
         var strings = LuaTable()
         strings["statuses"] = list(Vocabulary.fileStatuses)
@@ -207,9 +209,9 @@ public final class Sandbox {
         strings["main_cause"] = list(Vocabulary.fileCauses)
         strings["identity"] = list(Vocabulary.identities)
         strings["sex"] = list(["女", "男"])
-        strings["categories"] = .string(Vocabulary.categories.joined(separator: "、"))
-        strings["causes"] = .string(Vocabulary.causes.joined(separator: "、"))
-        try lua.makeHouseholdClass(strings: strings, categoryBits: bits(Vocabulary.categories), causeBits: bits(Vocabulary.causes),
+        strings["categories"] = .string(vocabulary.categoryNames.joined(separator: "、"))
+        strings["causes"] = .string(vocabulary.causeNames.joined(separator: "、"))
+        try lua.makeHouseholdClass(strings: strings, categoryBits: bits(vocabulary.categoryBit), causeBits: bits(vocabulary.causeBit),
                                    methods: methods)
         householdClassReady = true
     }

@@ -302,6 +302,7 @@ struct LedgerCheckCommand: ParsableCommand {
             var request = RunRequest(policy: try PolicyFile(path: path), campaign: c, households: table, workers: Engine.defaultWorkers, keepGoing: true)
             request.stdlib = ModulePaths.defaultStdlib()
             request.traceLines = true
+            request.vocabulary = try s.vocabulary(for: scopeUnit.code)
             if policy == nil, let params = lastRun?.params, let data = params.data(using: .utf8),
                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
                 request.overrides = object.compactMap { k, v in
@@ -381,6 +382,58 @@ struct LedgerCheckCommand: ParsableCommand {
             }
             try out.commit()
             print(l.say("清单已写入 \(csv)", "Lists written to \(csv)"))
+        }
+    }
+}
+
+struct VocabularyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vocabulary", abstract: "Categories and causes an organiser adds to the national ones, for its own subtree.",
+        subcommands: [VocabularyAdd.self, VocabularyList.self])
+}
+
+struct VocabularyAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Add a category or a hardship cause for a unit and the units below it.",
+        discussion: "Example: warmth vocabulary add category 低收入 --unit S01 --by 张敏. Import, h:is and h:has then know it for households of that subtree.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "category or cause.") var kind: String
+    @Argument(help: "The name.") var name: String
+    @Option(help: "The unit that adds it (code or name).") var unit: String
+    @OptionGroup var actor: OperatorOption
+
+    func run() throws {
+        let s = try store.open()
+        let l = store.lang
+        guard let k = VocabularyExtra.Kind(rawValue: kind) ?? (kind == "类别" ? .category : kind == "困难原因" ? .cause : nil) else {
+            throw Failure(l.say("第一个参数为 category (类别) 或 cause (困难原因), 而不是 “\(kind)”", "the first argument is category or cause, not '\(kind)'"))
+        }
+        guard let who = actor.actor else {
+            throw Failure(l.say("请用 --by 姓名 (或环境变量 WARMTH_OPERATOR) 写明经办人", "Say who does this: --by NAME (or $WARMTH_OPERATOR)"))
+        }
+        let u = try s.unit(named: unit, lang: l)
+        let extra = try s.addVocabulary(k, name: name, unitCode: u.code, actor: who.name)
+        print(l.say("已添加\(k == .category ? "类别" : "困难原因") “\(extra.name)”, 适用于 \(u.code) \(u.name) 及其下级",
+                    "Added the \(k.rawValue) “\(extra.name)” for \(u.code) \(u.name) and the units below it"))
+    }
+}
+
+struct VocabularyList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "The categories and causes a unit sees.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The unit (default: every unit's own additions).") var unit: String?
+
+    func run() throws {
+        let s = try store.open(readOnly: true)
+        let l = store.lang
+        if let unit {
+            let view = try s.vocabulary(for: try s.unit(named: unit, lang: l).code)
+            print(l.say("类别: ", "Categories: ") + view.categoryNames.joined(separator: "、"))
+            print(l.say("困难原因: ", "Causes: ") + view.causeNames.joined(separator: "、"))
+        } else {
+            let extras = try s.vocabularyExtras()
+            if extras.isEmpty { print(l.say("尚无单位自行添加的类别或困难原因", "No unit has added a category or cause")) }
+            for e in extras { print("\(e.kind == .category ? l.say("类别", "category") : l.say("困难原因", "cause"))  \(e.name)  \(e.unitCode)") }
         }
     }
 }

@@ -155,6 +155,7 @@ struct HouseholdsShow: ParsableCommand {
         let s = try store.open(readOnly: true)
         let h = try store.household(id, in: s)
         let l = store.lang
+        let names = try s.vocabulary(for: h.unitCode)
         let unit = try s.unit(code: h.unitCode)
         let rows: [(String, String)] = [
             (l.say("编号", "No."), "\(h.id ?? 0)"),
@@ -163,8 +164,8 @@ struct HouseholdsShow: ParsableCommand {
             (l.say("所属单位", "Unit"), "\(h.unitCode) \(unit?.name ?? "")"),
             (l.say("家庭人口", "Members"), "\(h.members)"),
             (l.say("人均月收入", "Income per person"), h.incomePerCapita.yuanText),
-            (l.say("类别", "Categories"), h.categoryNames.joined(separator: "、")),
-            (l.say("困难原因", "Hardship causes"), h.causeNames.joined(separator: "、")),
+            (l.say("类别", "Categories"), h.categories.names(in: names.categories).joined(separator: "、")),
+            (l.say("困难原因", "Hardship causes"), h.causes.names(in: names.causes).joined(separator: "、")),
             (l.say("困难类别", "Difficulty type"), h.difficultyType ?? ""),
             (l.say("主要致困原因", "Main cause"), h.mainCause ?? ""),
             (l.say("次要致困原因", "Secondary causes"), h.secondaryCauses.joined(separator: "、")),

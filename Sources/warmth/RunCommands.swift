@@ -98,6 +98,7 @@ struct Run: ParsableCommand {
                                  overrides: try parseSettings(settings), limits: limitOptions.limits,
                                  workers: limitOptions.workers, keepGoing: keepGoing, maxErrors: maxErrors)
         request.stdlib = ModulePaths.defaultStdlib()
+        request.vocabulary = try s.vocabulary(for: context.unit.code)
         // 不重: households already paid in this campaign, by any unit, are not paid again; and
         // allocate fits the plan to what the ledger has left of the budget.
         request.alreadyPaid = try s.paidHouseholds(campaignID: context.campaign.id!)
@@ -185,10 +186,13 @@ struct Explain: ParsableCommand {
         var request = RunRequest(policy: try PolicyFile(path: policy), campaign: c, households: HouseholdTable([h]),
                                  overrides: try parseSettings(settings), limits: limitOptions.limits, workers: 1)
         request.trackParams = true
+        request.vocabulary = try s.vocabulary(for: h.unitCode)
         let plan = try Engine.evaluate(request)
         let l = store.lang
         print("\(h.name)  \(h.maskedIDNumber)  \(h.unitCode)  \(l.say("人口", "members")) \(h.members)  \(l.say("人均月收入", "income/person")) \(h.incomePerCapita.yuanText)")
-        print(l.say("类别: ", "Categories: ") + h.categoryNames.joined(separator: "、") + "   " + l.say("困难原因: ", "Causes: ") + h.causeNames.joined(separator: "、"))
+        let names = try s.vocabulary(for: h.unitCode)
+        print(l.say("类别: ", "Categories: ") + h.categories.names(in: names.categories).joined(separator: "、") + "   "
+              + l.say("困难原因: ", "Causes: ") + h.causes.names(in: names.causes).joined(separator: "、"))
         if let p = plan.payouts.first {
             print(l.say("结果: 发放 \(p.amount.yuanText) (\(p.kind.chinese)\(p.goods.map { ": " + $0 } ?? ""))",
                         "Decision: pay \(p.amount.yuanText) (\(p.kind.rawValue)\(p.goods.map { ": " + $0 } ?? ""))"))

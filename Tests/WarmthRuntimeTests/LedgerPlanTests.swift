@@ -89,3 +89,48 @@ import WarmthStore
         #expect(entry.payout.items.count == 2 && entry.payout.goodsValue == Money(yuan: 200))
     }
 }
+
+@Suite struct VocabularyExtraTests {
+    @Test("a district's own category is known to import and h:is in its subtree, and unknown elsewhere")
+    func extraCategory() throws {
+        let store = try fixtureStore()
+        let extra = try store.addVocabulary(.category, name: "低收入", unitCode: "S100", actor: "张敏")
+        #expect(extra.bit == Vocabulary.categories.count)
+        #expect(throws: StoreError.self) { _ = try store.addVocabulary(.category, name: "低收入", unitCode: "S200", actor: "张敏") }
+        #expect(throws: StoreError.self) { _ = try store.addVocabulary(.category, name: "在档困难职工", unitCode: "S200", actor: "张敏") }
+        #expect(throws: StoreError.self) { _ = try store.addVocabulary(.category, name: "a、b", unitCode: "S200", actor: "张敏") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("warmth-vocab-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func csv(_ unit: String) -> String {
+            let path = dir.appendingPathComponent("\(unit).csv").path
+            _ = FileManager.default.createFile(atPath: path, contents: Data("""
+                姓名,身份证号,所属单位,家庭人口,人均月收入,类别,档案状态
+                赵低收,340503198001010018,\(unit),2,700,低收入,正式
+
+                """.utf8))
+            return path
+        }
+        let importer = Importer(store: store, latestBirthYear: 2026)
+        // Outside S100's subtree the name is unknown: the row is refused with the names it knows.
+        let refused = #expect(throws: ImportFailure.self) { _ = try importer.importHouseholds(file: csv("S200")) }
+        #expect(refused?.problems.first?.message.contains("unknown category '低收入'") == true, "\(refused?.description ?? "")")
+        _ = try importer.importHouseholds(file: csv("S110"))
+        let h = try #require(try store.household(idNumber: "340503198001010018"))
+        #expect(h.categories.contains(bit: extra.bit))
+        let file = inlinePolicy("""
+            local w = require "warmth"
+            return w.policy { name = "p", decide = function(h)
+              if h:is "低收入" then return w.pay(w.yuan(300), "低收入家庭", "街道核实") end
+            end }
+            """)
+        let table = try store.householdTable(units: try store.subtree(of: "S100"))
+        var request = RunRequest(policy: file, campaign: campaign, households: table, stdlib: stdlib, workers: 1)
+        request.vocabulary = try store.vocabulary(for: "S100")
+        let plan = try Engine.evaluate(request)
+        #expect(plan.payouts.map { table.ids[$0.household] } == [h.id!])
+        // The city's run does not see S100's word: h:is names it as unknown.
+        request.vocabulary = try store.vocabulary(for: "S000")
+        let error = #expect(throws: (any Error).self) { _ = try Engine.evaluate(request) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("unknown category \"低收入\""), "\(error.map { "\($0)" } ?? "")")
+    }
+}
