@@ -72,13 +72,9 @@ public struct LedgerCheck: Sendable {
             let window = Array(all.prefix(max(1, lookBack)))
             let neverHelped = try tx.neverHelpedCount(campaignIDs: window.compactMap(\.id), units: scope)
 
-            let active = try tx.payouts(PayoutQuery(campaignID: campaignID, statuses: PayoutStatus.allCases.filter(\.isActive)))
-            let paidTwice = Dictionary(grouping: active, by: \.payout.householdID).values.filter { $0.count > 1 }.count
-            var doubts: [Doubt] = []
-            for p in active {
-                if standardsUnit == nil || standardsUnit == p.unitCode, let standard = standards[p.payout.category], p.payout.amount != standard {
-                    doubts.append(Doubt(payout: p, kind: .notStandard, detail: standard.yuanText))
-                }
+            let paidTwice = try tx.householdsPaidTwice(campaignID: campaignID)
+            var doubts = try tx.activePayoutsOffStandard(campaignID: campaignID, standards: standards, unit: standardsUnit).map { p in
+                Doubt(payout: p, kind: .notStandard, detail: (standards[p.payout.category] ?? .zero).yuanText)
             }
             doubts += try tx.activePayoutsToClosedFiles(campaignID: campaignID).map { Doubt(payout: $0, kind: .fileNotLive, detail: "") }
             doubts += try tx.activePayoutsChangedSince(campaignID: campaignID).map { Doubt(payout: $0, kind: .changedSinceRun, detail: "") }

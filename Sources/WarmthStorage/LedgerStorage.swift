@@ -120,11 +120,11 @@ public struct PayoutQuery: Sendable, Equatable {
     }
 }
 
-/// Payouts of one campaign added up by category, status and unit, cash and goods apart.
+/// Payouts of one campaign added up by category, status, funding source and origin, cash and
+/// goods apart.
 public struct LedgerTotal: Sendable, Equatable {
     public var category: String
     public var status: PayoutStatus
-    public var unitCode: String
     public var source: String?
     public var byHand: Bool
     public var count: Int
@@ -132,11 +132,10 @@ public struct LedgerTotal: Sendable, Equatable {
     public var cash: Money
     public var goods: Money
 
-    public init(category: String, status: PayoutStatus, unitCode: String, source: String?, byHand: Bool, count: Int,
+    public init(category: String, status: PayoutStatus, source: String?, byHand: Bool, count: Int,
                 amount: Money, cash: Money, goods: Money) {
         self.category = category
         self.status = status
-        self.unitCode = unitCode
         self.source = source
         self.byHand = byHand
         self.count = count
@@ -213,6 +212,10 @@ public protocol LedgerReading {
     func unpaidLiveHouseholds(campaignID: Int64, units: [String]) throws -> [UnpaidHousehold]
     /// Of the live households of `units`, how many had no active payout in any of `campaignIDs`.
     func neverHelpedCount(campaignIDs: [Int64], units: [String]) throws -> Int
+    /// How many households hold more than one active payout (the store keeps this 0).
+    func householdsPaidTwice(campaignID: Int64) throws -> Int
+    /// Active payouts of `unit` (every unit when nil) whose amount is not their category's standard.
+    func activePayoutsOffStandard(campaignID: Int64, standards: [String: Money], unit: String?) throws -> [LedgerPayout]
     /// Households with payouts proposed by more than one unit in the campaign.
     func householdsFromSeveralUnits(campaignID: Int64) throws -> [(household: Int64, units: [String])]
     /// Active payouts to households whose file is not live.

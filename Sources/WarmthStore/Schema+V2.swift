@@ -33,6 +33,7 @@ extension Store {
             source TEXT,
             by_hand INTEGER NOT NULL DEFAULT 0 CHECK (by_hand IN (0, 1)),
             created_by TEXT NOT NULL DEFAULT '',
+            itemized INTEGER NOT NULL DEFAULT 0 CHECK (itemized IN (0, 1)),
             CHECK (amount_fen = cash_fen + goods_fen),
             CHECK ((run_id IS NULL) = (by_hand = 1))
         );
@@ -58,7 +59,6 @@ extension Store {
         DROP TABLE payouts;
         ALTER TABLE payouts_v2 RENAME TO payouts;
         ALTER TABLE payout_events_v2 RENAME TO payout_events;
-        CREATE INDEX payouts_campaign_household ON payouts(campaign_id, household_id);
         CREATE INDEX payouts_run ON payouts(run_id);
         CREATE INDEX payout_events_payout ON payout_events(payout_id, id);
 
@@ -107,25 +107,41 @@ extension Store {
                    p.by_hand, e.event, e.event NOT IN ('cancelled', 'reversed'), e.at
             FROM payouts p JOIN payout_events e ON e.id = (SELECT max(id) FROM payout_events WHERE payout_id = p.id);
         CREATE UNIQUE INDEX payout_state_one_active ON payout_state(campaign_id, household_id) WHERE active = 1;
-        CREATE INDEX payout_state_campaign ON payout_state(campaign_id, status, category);
+        -- campaign show and the reports: one pass over an index that holds every figure they add up.
+        CREATE INDEX payout_state_totals ON payout_state(campaign_id, category, status, source, by_hand, amount_fen, cash_fen, goods_fen);
+        CREATE INDEX payout_state_household ON payout_state(campaign_id, household_id, unit_code);
 
-        CREATE TRIGGER payout_events_legal BEFORE INSERT ON payout_events
-            WHEN NOT EXISTS (SELECT 1 FROM payout_transitions t
-                             WHERE t.from_status = COALESCE((SELECT status FROM payout_state WHERE payout_id = NEW.payout_id), '')
-                               AND t.to_status = NEW.event)
+        -- A payout enters the projection as planned, exactly as the payout says; its planned
+        -- event follows it, once.
+        CREATE TRIGGER payout_state_enters_planned BEFORE INSERT ON payout_state
+            WHEN NEW.status <> 'planned' OR NEW.active <> 1 OR NOT EXISTS (
+                SELECT 1 FROM payouts p WHERE p.id = NEW.payout_id AND p.campaign_id = NEW.campaign_id AND p.household_id = NEW.household_id
+                  AND p.unit_code = NEW.unit_code AND p.category = NEW.category AND p.amount_fen = NEW.amount_fen
+                  AND p.cash_fen = NEW.cash_fen AND p.goods_fen = NEW.goods_fen AND p.source IS NEW.source AND p.by_hand = NEW.by_hand)
+            BEGIN SELECT RAISE(ABORT, 'warmth: a payout enters the ledger as planned, as written'); END;
+        CREATE TRIGGER payout_events_planned_once BEFORE INSERT ON payout_events
+            WHEN NEW.event = 'planned' AND (
+                NOT EXISTS (SELECT 1 FROM payout_state WHERE payout_id = NEW.payout_id AND status = 'planned')
+                OR EXISTS (SELECT 1 FROM payout_events WHERE payout_id = NEW.payout_id))
             BEGIN SELECT RAISE(ABORT, 'warmth: illegal payout move'); END;
-        CREATE TRIGGER payout_events_project_new AFTER INSERT ON payout_events WHEN NEW.event = 'planned'
-            BEGIN
-                INSERT INTO payout_state
-                    SELECT p.id, p.campaign_id, p.household_id, p.unit_code, p.category, p.amount_fen, p.cash_fen, p.goods_fen,
-                           p.source, p.by_hand, 'planned', 1, NEW.at
-                    FROM payouts p WHERE p.id = NEW.payout_id;
-            END;
+        CREATE TRIGGER payout_events_legal BEFORE INSERT ON payout_events
+            WHEN NEW.event <> 'planned' AND NOT EXISTS (
+                SELECT 1 FROM payout_state s JOIN payout_transitions t ON t.from_status = s.status
+                WHERE s.payout_id = NEW.payout_id AND t.to_status = NEW.event)
+            BEGIN SELECT RAISE(ABORT, 'warmth: illegal payout move'); END;
         CREATE TRIGGER payout_events_project_move AFTER INSERT ON payout_events WHEN NEW.event <> 'planned'
             BEGIN
                 UPDATE payout_state SET status = NEW.event, active = NEW.event NOT IN ('cancelled', 'reversed'), since = NEW.at
                 WHERE payout_id = NEW.payout_id;
             END;
+        -- The projection changes only as the latest event says, and only its status.
+        CREATE TRIGGER payout_state_follows_events BEFORE UPDATE ON payout_state
+            WHEN NEW.payout_id <> OLD.payout_id OR NEW.campaign_id <> OLD.campaign_id OR NEW.household_id <> OLD.household_id
+              OR NEW.unit_code <> OLD.unit_code OR NEW.category <> OLD.category OR NEW.amount_fen <> OLD.amount_fen
+              OR NEW.cash_fen <> OLD.cash_fen OR NEW.goods_fen <> OLD.goods_fen OR NEW.source IS NOT OLD.source OR NEW.by_hand <> OLD.by_hand
+              OR NEW.active <> (NEW.status NOT IN ('cancelled', 'reversed'))
+              OR NEW.status IS NOT (SELECT event FROM payout_events WHERE payout_id = NEW.payout_id ORDER BY id DESC LIMIT 1)
+            BEGIN SELECT RAISE(ABORT, 'the payout ledger is append-only: record an event instead'); END;
 
         CREATE TRIGGER payouts_append_only_update BEFORE UPDATE ON payouts
             BEGIN SELECT RAISE(ABORT, 'the payout ledger is append-only: record an event instead'); END;

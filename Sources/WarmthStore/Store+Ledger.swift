@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import WarmthDomain
 @_exported import WarmthStorage
 
@@ -100,6 +101,19 @@ struct SQLiteLedger: LedgerWriting {
     }
 
     func payouts(_ q: PayoutQuery) throws -> [LedgerPayout] {
+        // SQLite takes at most 32,766 bound values in one statement: long id lists go in parts.
+        if let list = q.payoutIDs ?? q.householdIDs, list.count > 10_000 {
+            let byPayout = q.payoutIDs != nil
+            var out: [LedgerPayout] = []
+            for chunk in stride(from: 0, to: list.count, by: 10_000) {
+                var part = q
+                let ids = Array(list[chunk..<min(chunk + 10_000, list.count)])
+                if byPayout { part.payoutIDs = ids } else { part.householdIDs = ids }
+                out += try payouts(part)
+            }
+            out.sort { (a: LedgerPayout, b: LedgerPayout) -> Bool in a.id < b.id }
+            return out
+        }
         var clauses: [String] = []
         var args: [DatabaseValueConvertible?] = []
         if let c = q.campaignID { clauses.append("s.campaign_id = ?"); args.append(c) }
@@ -123,7 +137,7 @@ struct SQLiteLedger: LedgerWriting {
         }
         var sql = """
             SELECT p.id, p.campaign_id, p.run_id, p.unit_code, p.household_id, p.amount_fen, p.kind, p.category, p.reason, p.rule,
-                   p.goods, s.status, p.source, p.by_hand, s.since
+                   p.goods, s.status, p.source, p.by_hand, s.since, p.itemized
             FROM payout_state s JOIN payouts p ON p.id = s.payout_id
             """
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
@@ -131,7 +145,7 @@ struct SQLiteLedger: LedgerWriting {
         if let limit = q.limit { sql += " LIMIT \(limit)" }
         let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
         // Items only where a payout has more than its one implicit item.
-        let ids = rows.map { $0[0] as Int64 }
+        let ids: [Int64] = rows.filter { (row: Row) -> Bool in (row[15] as Int64) == 1 }.map { (row: Row) -> Int64 in row[0] }
         var items: [Int64: [PayoutItem]] = [:]
         for chunk in stride(from: 0, to: ids.count, by: 500) {
             let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
@@ -163,11 +177,11 @@ struct SQLiteLedger: LedgerWriting {
 
     func totals(campaignID: Int64) throws -> [LedgerTotal] {
         try Row.fetchAll(db, sql: """
-            SELECT category, status, unit_code, source, by_hand, count(*), SUM(amount_fen), SUM(cash_fen), SUM(goods_fen)
-            FROM payout_state WHERE campaign_id = ? GROUP BY category, status, unit_code, source, by_hand
+            SELECT category, status, source, by_hand, count(*), SUM(amount_fen), SUM(cash_fen), SUM(goods_fen)
+            FROM payout_state WHERE campaign_id = ? GROUP BY category, status, source, by_hand
             """, arguments: [campaignID]).map { r in
-            LedgerTotal(category: r[0], status: PayoutStatus(rawValue: r[1]) ?? .planned, unitCode: r[2], source: r[3],
-                        byHand: (r[4] as Int64) == 1, count: r[5], amount: Money(fen: r[6]), cash: Money(fen: r[7]), goods: Money(fen: r[8]))
+            LedgerTotal(category: r[0], status: PayoutStatus(rawValue: r[1]) ?? .planned, source: r[2],
+                        byHand: (r[3] as Int64) == 1, count: r[4], amount: Money(fen: r[5]), cash: Money(fen: r[6]), goods: Money(fen: r[7]))
         }
     }
 
@@ -208,43 +222,81 @@ struct SQLiteLedger: LedgerWriting {
 
     func unpaidLiveHouseholds(campaignID: Int64, units: [String]) throws -> [UnpaidHousehold] {
         let filter = try unitFilter(units, column: "h.unit_code")
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT h.id, h.unit_code, h.name, h.id_number,
-                   (SELECT e.id FROM payout_state s JOIN payout_events e ON e.payout_id = s.payout_id
-                    WHERE s.campaign_id = ? AND s.household_id = h.id AND e.event IN ('cancelled', 'reversed') ORDER BY e.id DESC LIMIT 1)
-            FROM households h
-            WHERE \(filter.sql) AND h.file_status IN ('正式', '临时救助')
-              AND NOT EXISTS (SELECT 1 FROM payout_state s WHERE s.campaign_id = ? AND s.household_id = h.id AND s.active = 1)
-            ORDER BY h.id
-            """, arguments: StatementArguments([campaignID] + filter.args + [campaignID]))
-        return try rows.map { r in
-            var closed: PayoutEvent?
-            if let eventID = r[4] as Int64? {
-                closed = try Row.fetchOne(db, sql: "SELECT payout_id, event, reason, method, actor, at FROM payout_events WHERE id = ?",
-                                          arguments: [eventID]).map { e in
-                    PayoutEvent(payoutID: e[0], status: PayoutStatus(rawValue: e[1]) ?? .cancelled, reason: e[2],
-                                method: (e[3] as String?).flatMap(PaymentMethod.init(rawValue:)), actor: e[4], at: e[5])
-                }
-            }
-            return UnpaidHousehold(id: r[0], unitCode: r[1], name: r[2], maskedIDNumber: IDNumber.mask(r[3]), closed: closed)
+        // The latest cancellation or reversal per household, for the few that have one.
+        var closed: [Int64: PayoutEvent] = [:]
+        for e in try Row.fetchAll(db, sql: """
+            SELECT s.household_id, e.payout_id, e.event, e.reason, e.method, e.actor, e.at
+            FROM payout_state s JOIN payout_events e ON e.payout_id = s.payout_id
+            WHERE s.campaign_id = ? AND s.active = 0 AND e.event IN ('cancelled', 'reversed') ORDER BY e.id
+            """, arguments: [campaignID]) {
+            let household: Int64 = e[0], payout: Int64 = e[1], event: String = e[2], reason: String? = e[3], method: String? = e[4]
+            let actor: String = e[5], at: String = e[6]
+            closed[household] = PayoutEvent(payoutID: payout, status: PayoutStatus(rawValue: event) ?? .cancelled, reason: reason,
+                                            method: method.flatMap(PaymentMethod.init(rawValue:)), actor: actor, at: at)
         }
+        // One pass over the campaign's active payouts (an index) and one over the live households,
+        // rather than an index lookup per household.
+        let paid = try activeHouseholds(campaignID: campaignID)
+        var out: [UnpaidHousehold] = []
+        let statement = try db.makeStatement(sql: """
+            SELECT h.id, h.unit_code, h.name, h.id_number FROM households h
+            WHERE \(filter.sql) AND h.file_status IN ('正式', '临时救助') ORDER BY h.id
+            """)
+        try statement.setArguments(StatementArguments(filter.args))
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        func text(_ column: Int32) -> String {
+            let bytes = UnsafeBufferPointer<UInt8>(start: sqlite3_column_text(raw, column), count: Int(sqlite3_column_bytes(raw, column)))
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        while true {
+            let rc = sqlite3_step(raw)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc)) }
+            let id: Int64 = sqlite3_column_int64(raw, 0)
+            if paid.contains(id) { continue }
+            let unit = text(1), name = text(2), masked = IDNumber.mask(text(3))
+            out.append(UnpaidHousehold(id: id, unitCode: unit, name: name, maskedIDNumber: masked, closed: closed[id]))
+        }
+        return out
     }
 
     func neverHelpedCount(campaignIDs: [Int64], units: [String]) throws -> Int {
-        let filter = try unitFilter(units, column: "h.unit_code")
-        let inList = campaignIDs.isEmpty ? "NULL" : campaignIDs.map { _ in "?" }.joined(separator: ",")
-        return try Int.fetchOne(db, sql: """
-            SELECT count(*) FROM households h
-            WHERE \(filter.sql) AND h.file_status IN ('正式', '临时救助')
-              AND NOT EXISTS (SELECT 1 FROM payout_state s WHERE s.household_id = h.id AND s.active = 1 AND s.campaign_id IN (\(inList)))
-            """, arguments: StatementArguments(filter.args + campaignIDs)) ?? 0
+        let filter = try unitFilter(units, column: "unit_code")
+        var helped = Set<Int64>()
+        for c in campaignIDs { helped.formUnion(try activeHouseholds(campaignID: c)) }
+        let live: [Int64] = try Int64.fetchAll(db, sql: "SELECT id FROM households WHERE \(filter.sql) AND file_status IN ('正式', '临时救助')",
+                                               arguments: StatementArguments(filter.args))
+        var count = 0
+        for id in live where !helped.contains(id) { count += 1 }
+        return count
+    }
+
+    func householdsPaidTwice(campaignID: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM (SELECT household_id FROM payout_state WHERE campaign_id = ? AND active = 1
+                                  GROUP BY household_id HAVING count(*) > 1)
+            """, arguments: [campaignID]) ?? 0
+    }
+
+    func activePayoutsOffStandard(campaignID: Int64, standards: [String: Money], unit: String?) throws -> [LedgerPayout] {
+        var ids: [Int64] = []
+        for (category, amount) in standards.sorted(by: { $0.key < $1.key }) {
+            ids += try Int64.fetchAll(db, sql: """
+                SELECT payout_id FROM payout_state WHERE campaign_id = ? AND category = ? AND active = 1 AND amount_fen <> ?
+                  AND (? IS NULL OR unit_code = ?)
+                """, arguments: [campaignID, category, amount.fen, unit, unit])
+        }
+        ids.sort()
+        return ids.isEmpty ? [] : try payouts(PayoutQuery(campaignID: campaignID, payoutIDs: ids))
     }
 
     func householdsFromSeveralUnits(campaignID: Int64) throws -> [(household: Int64, units: [String])] {
         try Row.fetchAll(db, sql: """
-            SELECT household_id, group_concat(DISTINCT unit_code) FROM payout_state WHERE campaign_id = ?
-            GROUP BY household_id HAVING count(DISTINCT unit_code) > 1 ORDER BY household_id
-            """, arguments: [campaignID]).map { ($0[0], ($0[1] as String).split(separator: ",").map(String.init).sorted()) }
+            SELECT household_id, group_concat(DISTINCT unit_code) FROM payout_state WHERE campaign_id = ? AND household_id IN (
+                SELECT household_id FROM payout_state WHERE campaign_id = ? GROUP BY household_id HAVING min(unit_code) <> max(unit_code))
+            GROUP BY household_id ORDER BY household_id
+            """, arguments: [campaignID, campaignID]).map { ($0[0], ($0[1] as String).split(separator: ",").map(String.init).sorted()) }
     }
 
     func activePayoutsToClosedFiles(campaignID: Int64) throws -> [LedgerPayout] {
@@ -256,11 +308,11 @@ struct SQLiteLedger: LedgerWriting {
     }
 
     func activePayoutsChangedSince(campaignID: Int64) throws -> [LedgerPayout] {
+        // From the history, which is short, to the payouts of the households in it.
         let ids = try Int64.fetchAll(db, sql: """
-            SELECT s.payout_id FROM payout_state s
-            WHERE s.campaign_id = ? AND s.active = 1 AND EXISTS (
-                SELECT 1 FROM household_history hh WHERE hh.household_id = s.household_id
-                  AND hh.changed_at >= (SELECT min(at) FROM payout_events e WHERE e.payout_id = s.payout_id))
+            SELECT DISTINCT s.payout_id FROM household_history hh
+            JOIN payout_state s ON s.campaign_id = ? AND s.household_id = hh.household_id AND s.active = 1
+            WHERE hh.changed_at >= (SELECT min(at) FROM payout_events e WHERE e.payout_id = s.payout_id)
             ORDER BY s.payout_id
             """, arguments: [campaignID])
         return ids.isEmpty ? [] : try payouts(PayoutQuery(campaignID: campaignID, payoutIDs: ids))
@@ -295,34 +347,45 @@ struct SQLiteLedger: LedgerWriting {
     }
 
     func insertPayouts(_ payouts: [NewPayout], campaignID: Int64, unitCode: String, runID: Int64?, actor: String, at: String) throws -> [Int64] {
+        guard !payouts.isEmpty else { return [] }
         let insert = try db.makeStatement(sql: """
             INSERT INTO payouts (campaign_id, household_id, run_id, unit_code, amount_fen, cash_fen, goods_fen, kind, goods, category,
-                                 reason, rule, source, by_hand, created_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 reason, rule, source, by_hand, created_by, itemized)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let item = try db.makeStatement(sql: """
             INSERT INTO payout_items (payout_id, position, kind, description, quantity, value_fen) VALUES (?, ?, ?, ?, ?, ?)
             """)
-        let event = try db.makeStatement(sql: "INSERT INTO payout_events (payout_id, event, actor, at) VALUES (?, 'planned', ?, ?)")
         var ids: [Int64] = []
         ids.reserveCapacity(payouts.count)
         for n in payouts {
             let p = n.payout
+            // A payout of one item without a quantity needs no item rows: its kind, goods and amount say it all.
+            let itemized = p.items.count > 1 || p.items.first?.quantity != nil
             insert.setUncheckedArguments([campaignID, p.householdID, runID, unitCode, p.amount.fen, p.cashValue.fen, p.goodsValue.fen,
-                                          p.kind.rawValue, p.goods, p.category, p.reason, p.rule, n.source, n.byHand ? 1 : 0, actor])
+                                          p.kind.rawValue, p.goods, p.category, p.reason, p.rule, n.source, n.byHand ? 1 : 0, actor,
+                                          itemized ? 1 : 0])
             try insert.execute()
             let id = db.lastInsertedRowID
             ids.append(id)
-            // A payout of one item needs no item rows: its kind, goods and amount say it all.
-            if p.items.count > 1 || p.items.first?.quantity != nil {
+            if itemized {
                 for (k, it) in p.items.enumerated() {
                     item.setUncheckedArguments([id, k, it.kind.rawValue, it.description, it.quantity, it.value.fen])
                     try item.execute()
                 }
             }
-            event.setUncheckedArguments([id, actor, at])
-            try event.execute()
         }
+        // The write lock is held: every payout from the first id on is one of these. Their status
+        // projection and planned events are written in two statements, not a million.
+        let first = ids[0]
+        try db.execute(sql: """
+            INSERT INTO payout_state (payout_id, campaign_id, household_id, unit_code, category, amount_fen, cash_fen, goods_fen, source,
+                                      by_hand, status, active, since)
+            SELECT id, campaign_id, household_id, unit_code, category, amount_fen, cash_fen, goods_fen, source, by_hand, 'planned', 1, ?
+            FROM payouts WHERE id >= ? ORDER BY id
+            """, arguments: [at, first])
+        try db.execute(sql: "INSERT INTO payout_events (payout_id, event, actor, at) SELECT id, 'planned', ?, ? FROM payouts WHERE id >= ? ORDER BY id",
+                       arguments: [actor, at, first])
         return ids
     }
 

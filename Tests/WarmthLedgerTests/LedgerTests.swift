@@ -120,6 +120,11 @@ let clerk = Operator("张敏")
         let id = try f.store.ledger(campaignID: f.campaign.id!)[0].id
         #expect(throws: (any Error).self) { try f.store.executeForTesting("INSERT INTO payout_events (payout_id, event, at) VALUES (\(id), 'signed', 't')") }
         #expect(throws: (any Error).self) { try f.store.executeForTesting("UPDATE payout_events SET event = 'paid'") }
+        // The status projection cannot be edited past the events, nor written with a payout's figures changed.
+        #expect(throws: (any Error).self) { try f.store.executeForTesting("UPDATE payout_state SET status = 'paid'") }
+        #expect(throws: (any Error).self) { try f.store.executeForTesting("UPDATE payout_state SET active = 0") }
+        #expect(throws: (any Error).self) { try f.store.executeForTesting("UPDATE payout_state SET amount_fen = 1") }
+        #expect(throws: (any Error).self) { try f.store.executeForTesting("DELETE FROM payout_state") }
         #expect(try f.status(of: f.households[0]) == .planned)
     }
 
