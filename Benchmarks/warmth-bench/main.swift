@@ -277,6 +277,14 @@ func benchImport() throws {
 /// same payouts in the same run.
 func benchLedger() throws {
     let n = option("--households", default: 1_000_000)
+    if let reuse = CommandLine.arguments.firstIndex(of: "--checks").map({ CommandLine.arguments[$0 + 1] }) {
+        // Only the checks, on a campaign an earlier run committed.
+        let store = try Store(path: stringOption("--db", default: ".build/bench-\(n).sqlite"))
+        let c = try store.campaign(named: reuse)!
+        let (check, seconds) = try time { try LedgerCheck.run(on: store, campaignID: c.id!) }
+        print(String(format: "checks: %.3f s, %d missed", seconds, check.missed.count))
+        return
+    }
     let dbPath = stringOption("--db", default: ".build/bench-\(n).sqlite")
     if !FileManager.default.fileExists(atPath: dbPath) {
         print("building a city of \(n) households in \(dbPath) (once)…")

@@ -55,6 +55,12 @@ public struct LedgerCheck: Sendable {
     public static func run(on storage: any LedgerStorage, campaignID: Int64, units: [String]? = nil,
                            standards: [String: Money] = [:], standardsUnit: String? = nil, decisions: [Int64: String] = [:], lookBack: Int = 3) throws -> LedgerCheck {
         try storage.readLedger { tx in
+            let timing = ProcessInfo.processInfo.environment["WARMTH_TIMING"] != nil
+            var mark = Date()
+            func lap(_ what: String) {
+                if timing { FileHandle.standardError.write(Data(String(format: "check: %@ %.3f s\n", what, Date().timeIntervalSince(mark)).utf8)) }
+                mark = Date()
+            }
             let campaign = try CampaignLedger.campaign(campaignID, in: tx)
             let scope = try units ?? tx.subtree(of: campaign.unitCode)
             let runs = try tx.runs(campaignID: campaignID)
@@ -65,21 +71,35 @@ public struct LedgerCheck: Sendable {
                 if let d = decisions[h.id] { return Missed(household: h, reason: .decided(d)) }
                 return Missed(household: h, reason: covered.contains(h.unitCode) ? .decided("") : .neverDecided)
             }
+            lap("不漏")
             // 未帮扶: this campaign and the organiser's earlier ones.
             let all = (try (1...max(1, campaignID)).compactMap { try tx.campaign(id: $0) })
                 .filter { $0.unitCode == campaign.unitCode && $0.start <= campaign.start }
                 .sorted { $0.start > $1.start }
             let window = Array(all.prefix(max(1, lookBack)))
-            let neverHelped = try tx.neverHelpedCount(campaignIDs: window.compactMap(\.id), units: scope)
+            // The households missed now, less those an earlier campaign of the window helped.
+            var helpedBefore = Set<Int64>()
+            for earlier in window where earlier.id != campaignID { helpedBefore.formUnion(try tx.activeHouseholds(campaignID: earlier.id!)) }
+            var neverHelped = 0
+            for m in missed where !helpedBefore.contains(m.household.id) { neverHelped += 1 }
 
+            lap("未帮扶")
             let paidTwice = try tx.householdsPaidTwice(campaignID: campaignID)
+            lap("不重")
             var doubts = try tx.activePayoutsOffStandard(campaignID: campaignID, standards: standards, unit: standardsUnit).map { p in
                 Doubt(payout: p, kind: .notStandard, detail: (standards[p.payout.category] ?? .zero).yuanText)
             }
             doubts += try tx.activePayoutsToClosedFiles(campaignID: campaignID).map { Doubt(payout: $0, kind: .fileNotLive, detail: "") }
             doubts += try tx.activePayoutsChangedSince(campaignID: campaignID).map { Doubt(payout: $0, kind: .changedSinceRun, detail: "") }
 
-            let bySource = try tx.activeTotalsBySource(campaignID: campaignID)
+            lap("不错")
+            // From the totals' covering index: one pass, no sort.
+            var bySource: [String?: Money] = [:]
+            var total = Money.zero
+            for t in try tx.totals(campaignID: campaignID) where t.status.isActive {
+                bySource[t.source, default: .zero] += t.amount
+                total += t.amount
+            }
             let shared = bySource[nil] ?? .zero
             let fundTotal = campaign.funds.reduce(Money.zero) { $0 + $1.amount }
             let split = Self.split(shared, over: campaign.funds)
@@ -87,11 +107,12 @@ public struct LedgerCheck: Sendable {
                 SourceLine(source: f.source, budgeted: f.amount, charged: (bySource[f.source] ?? .zero) + split[i])
             }
             let charged = sources.reduce(Money.zero) { $0 + $1.charged }
-            let total = try tx.activeTotal(campaignID: campaignID)
             let fundsAddUp = campaign.funds.isEmpty ? total <= campaign.budget
                 : (fundTotal == campaign.budget && charged == total && sources.allSatisfy(\.fits))
+            let severalUnits = try tx.householdsFromSeveralUnits(campaignID: campaignID)
+            lap("sources, two units")
             return LedgerCheck(campaign: campaign, missed: missed, neverHelped: neverHelped, lookedBack: window.count, paidTwice: paidTwice,
-                               severalUnits: try tx.householdsFromSeveralUnits(campaignID: campaignID), doubts: doubts,
+                               severalUnits: severalUnits, doubts: doubts,
                                sources: sources, fundsAddUp: fundsAddUp)
         }
     }

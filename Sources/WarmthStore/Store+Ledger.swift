@@ -97,7 +97,19 @@ struct SQLiteLedger: LedgerWriting {
     }
 
     func activeHouseholds(campaignID: Int64) throws -> Set<Int64> {
-        Set(try Int64.fetchAll(db, sql: "SELECT household_id FROM payout_state WHERE campaign_id = ? AND active = 1", arguments: [campaignID]))
+        // Stepped with SQLite's C API: a city's million ids through Row values would cost a second.
+        let statement = try db.makeStatement(sql: "SELECT household_id FROM payout_state WHERE campaign_id = ? AND active = 1")
+        try statement.setArguments([campaignID])
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        var out = Set<Int64>()
+        while true {
+            let rc = sqlite3_step(raw)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc)) }
+            out.insert(sqlite3_column_int64(raw, 0))
+        }
+        return out
     }
 
     func payouts(_ q: PayoutQuery) throws -> [LedgerPayout] {
@@ -294,15 +306,15 @@ struct SQLiteLedger: LedgerWriting {
     func householdsFromSeveralUnits(campaignID: Int64) throws -> [(household: Int64, units: [String])] {
         try Row.fetchAll(db, sql: """
             SELECT household_id, group_concat(DISTINCT unit_code) FROM payout_state WHERE campaign_id = ? AND household_id IN (
-                SELECT household_id FROM payout_state WHERE campaign_id = ? GROUP BY household_id HAVING min(unit_code) <> max(unit_code))
-            GROUP BY household_id ORDER BY household_id
+                SELECT household_id FROM payout_state WHERE campaign_id = ? GROUP BY household_id HAVING count(*) > 1)
+            GROUP BY household_id HAVING count(DISTINCT unit_code) > 1 ORDER BY household_id
             """, arguments: [campaignID, campaignID]).map { ($0[0], ($0[1] as String).split(separator: ",").map(String.init).sorted()) }
     }
 
     func activePayoutsToClosedFiles(campaignID: Int64) throws -> [LedgerPayout] {
         let ids = try Int64.fetchAll(db, sql: """
-            SELECT s.payout_id FROM payout_state s JOIN households h ON h.id = s.household_id
-            WHERE s.campaign_id = ? AND s.active = 1 AND h.file_status NOT IN ('正式', '临时救助') ORDER BY s.payout_id
+            SELECT s.payout_id FROM households h JOIN payout_state s ON s.campaign_id = ? AND s.household_id = h.id AND s.active = 1
+            WHERE h.file_status NOT IN ('正式', '临时救助') ORDER BY s.payout_id
             """, arguments: [campaignID])
         return ids.isEmpty ? [] : try payouts(PayoutQuery(campaignID: campaignID, payoutIDs: ids))
     }
