@@ -57,7 +57,10 @@ cancel=$(warmth payouts list --campaign "$campaign" --status approved --unit C00
 warmth payouts cancel "$cancel" --campaign "$campaign" --reason "当场取消: 实际情况与上报不符" --yes
 missed=$(warmth check-ledger --campaign "$campaign" --csv out/demo/check.csv >/dev/null; sed -n 2p out/demo/check.csv | cut -d, -f2)
 warmth payouts add "$missed" --campaign "$campaign" --amount 500 --category 非建档困难职工 --reason "走访发现漏报, 社区核实"
+goods=$(awk -F, 'NR > 2 && $1 == "不漏" { print $2; exit }' out/demo/check.csv)
+warmth payouts add "$goods" --campaign "$campaign" --amount 140 --kind goods --goods "大米10kg、食用油5L" --category 非建档困难职工 --reason "走访发现漏报, 送米送油"
 warmth payouts show "$missed"
+warmth payouts approve --campaign "$campaign" --all --status planned --yes
 warmth payouts pay --campaign "$campaign" --all --status approved --method cash --yes
 warmth payouts sign --campaign "$campaign" --all --unit D01 --yes
 step "检查总结: the 不漏/不重/不错 checks, and the summary with cash and goods apart"

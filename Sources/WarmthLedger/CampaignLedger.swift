@@ -174,6 +174,9 @@ public struct CampaignLedger: Sendable {
     /// and what is charged to it must fit its amount.
     static func charge(_ payouts: [Payout], rule: [String: String], campaign: Campaign, in tx: any LedgerReading) throws -> [NewPayout] {
         let funds = Dictionary(campaign.funds.map { ($0.source, $0.amount) }, uniquingKeysWith: { a, _ in a })
+        // A campaign that records no funding source yet has nothing to charge: its payouts wait
+        // unattributed, and check-ledger says the sources do not add up.
+        guard !funds.isEmpty else { return payouts.map { NewPayout(payout: $0, source: nil) } }
         var adding: [String: Money] = [:]
         let out = try payouts.map { p -> NewPayout in
             let source = rule[p.category]

@@ -94,7 +94,12 @@ extension StoreOptions {
     /// A household by its number in the store or its 18-digit ID number; the error masks it.
     func household(_ key: String, in s: Store) throws -> Household {
         let found = try (key.count == 18 ? s.household(idNumber: key) : Int64(key).flatMap { try s.household(id: $0) })
-        guard let h = found else { throw Failure("no household '\(key.count == 18 ? IDNumber.mask(key) : key)' in the store") }
+        guard let h = found else {
+            // Whatever was typed is masked and cut: a mistyped ID, card or phone number is still personal.
+            let shown = Masking.quote(key.count == 18 ? IDNumber.mask(key) : key)
+            throw Failure(lang.say("库中没有户 “\(shown)”: 用 warmth households list 查找其编号, 或给出 18 位身份证号",
+                                   "no household '\(shown)' in the store: find its number with warmth households list, or give its 18-digit ID number"))
+        }
         return h
     }
 }

@@ -34,6 +34,11 @@ return w.policy {
     },
   },
 
+  -- Where the money comes from (篇2 三: 上级拨付、本级筹集、财政拨付): the registered needy are paid
+  -- from the city's finance allocation, returning migrant workers' tickets from the provincial
+  -- federation's; the rest is charged to the campaign's sources in proportion.
+  funds = { ["特困职工家庭"] = "财政拨付", ["返乡农民工"] = "上级拨付" },
+
   decide = function(h, p)
     -- Only live files (正式, 临时救助) are helped: 注销 and 脱困 files are not (依档帮扶).
     if not h.live then return nil end
