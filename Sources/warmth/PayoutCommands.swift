@@ -292,6 +292,8 @@ struct LedgerCheckCommand: ParsableCommand {
         let c = try s.campaign(named: campaign, lang: l)
         let scopeUnit = try unit.map { try s.unit(named: $0, lang: l) } ?? s.unit(named: c.unitCode, lang: l)
         let scope = try s.subtree(of: scopeUnit.code)
+        let progress = TerminalProgress("warmth check-ledger")
+        defer { progress?.clear() }
         // What the organiser's policy decides now, for the reasons of 不漏 and the standards of 不错.
         var decisions: [Int64: String] = [:]
         var standards: [String: Money] = [:]
@@ -312,6 +314,7 @@ struct LedgerCheckCommand: ParsableCommand {
                     return nil
                 }
             }
+            progress?.step(l.say("按 \(path) 重新考察 \(table.count) 户", "deciding \(table.count) households again with \(path)"))
             let plan = try Engine.evaluate(request)
             var pays: [Int: PlannedPayout] = [:]
             for p in plan.payouts { pays[p.household] = p }
@@ -327,7 +330,9 @@ struct LedgerCheckCommand: ParsableCommand {
             }
             for cap in plan.caps { standards.merge(cap.perCategory) { min($0, $1) } }
         }
+        progress?.step(l.say("核对台账", "checking the ledger"))
         let check = try LedgerCheck.run(on: s, campaignID: c.id!, units: scope, standards: standards, standardsUnit: lastRun?.unitCode ?? c.unitCode, decisions: decisions, lookBack: lookBack)
+        progress?.clear()
         print(l.say("活动: \(c.name)    范围: \(scopeUnit.code) \(scopeUnit.name)", "Campaign: \(c.name)    Scope: \(scopeUnit.code) \(scopeUnit.name)"))
 
         func reasonText(_ r: LedgerCheck.Reason) -> String {

@@ -147,6 +147,9 @@ struct Run: ParsableCommand {
             }
             // Every rule of a commit (scope, within, budget, 不重 against the ledger as it is now)
             // is checked by the ledger core inside the write transaction.
+            let writing = payouts.count >= 20_000 ? TerminalProgress("warmth run") : nil
+            writing?.step(store.lang.say("正在写入台账 (\(payouts.count) 笔, 一个事务)", "writing \(payouts.count) payouts to the ledger in one transaction"))
+            defer { writing?.clear() }
             let receipt = try CampaignLedger(storage: s).commit(
                 CommitProposal(run: record, payouts: payouts, within: plan.within, fundingByCategory: plan.fundingByCategory, actor: Operator(operatorName)?.name ?? ""))
             if let runID = receipt.runID {

@@ -28,6 +28,12 @@ final class TerminalProgress {
         FileHandle.standardError.write(Data("\r\(label) \(bar) \(done * 100 / total)%  \(note)\u{1B}[K".utf8))
     }
 
+    /// A step that has no count to show (a write transaction, a query): its name, until `clear`.
+    func step(_ text: String) {
+        FileHandle.standardError.write(Data("\r\(label) \(text)…\u{1B}[K".utf8))
+        drawn = true
+    }
+
     /// Remove the bar, leaving the line clean for what follows.
     func clear() {
         if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
