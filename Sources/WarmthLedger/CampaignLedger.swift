@@ -172,34 +172,50 @@ public struct CampaignLedger: Sendable {
 
     /// Each payout's funding source by the rule; a source named must be one of the campaign's,
     /// and what is charged to it must fit its amount.
-    static func charge(_ payouts: [Payout], rule: [String: String], campaign: Campaign, in tx: any LedgerReading) throws -> [NewPayout] {
+    static func charge(_ payouts: [Payout], rule: [String: String], campaign: Campaign, in tx: any LedgerReading,
+                       strict: Bool = false) throws -> [NewPayout] {
         let funds = Dictionary(campaign.funds.map { ($0.source, $0.amount) }, uniquingKeysWith: { a, _ in a })
-        // A campaign that records no funding source yet has nothing to charge: its payouts wait
-        // unattributed, and check-ledger says the sources do not add up.
-        guard !funds.isEmpty else { return payouts.map { NewPayout(payout: $0, source: nil) } }
-        var adding: [String: Money] = [:]
+        guard !funds.isEmpty else {
+            // A campaign that records no funding source yet has nothing to charge: a run's payouts
+            // wait unattributed (check-ledger says the sources do not add up); a payout added by
+            // hand that names a source is refused, so the name is not silently lost.
+            if strict, let named = payouts.lazy.compactMap({ rule[$0.category] }).first {
+                throw LedgerError(.unknownSource, zh: "活动还没有记录资金来源, 不能记在 “\(named)” 上; 先用 warmth campaign edit --fund 记录",
+                                  en: "The campaign records no funding source yet, so nothing can be charged to “\(named)”; record them with warmth campaign edit --fund")
+            }
+            return payouts.map { NewPayout(payout: $0, source: nil) }
+        }
+        var named: [String: Money] = [:]
+        var unnamed = Money.zero
         let out = try payouts.map { p -> NewPayout in
-            let source = rule[p.category]
-            if let s = source {
-                guard funds[s] != nil else {
-                    throw LedgerError(.unknownSource, zh: "策略把类别 \(p.category) 记在资金来源 “\(s)” 上, 但活动没有这一来源 (有: \(campaign.funds.map(\.source).joined(separator: "、")))",
-                                      en: "The policy charges category \(p.category) to the funding source “\(s)”, which the campaign does not have (it has: \(campaign.funds.map(\.source).joined(separator: ", ")))")
-                }
-                adding[s, default: .zero] += p.amount
+            guard let s = rule[p.category] else {
+                unnamed += p.amount
+                return NewPayout(payout: p, source: nil)
             }
-            return NewPayout(payout: p, source: source)
-        }
-        guard !adding.isEmpty else { return out }
-        let charged = try tx.activeTotalsBySource(campaignID: campaign.id!)
-        for (s, amount) in adding.sorted(by: { $0.key < $1.key }) {
-            let already = charged[s] ?? .zero
-            if already + amount > funds[s]! {
-                throw LedgerError(.sourceOver,
-                    zh: "资金来源 “\(s)” 共 \(funds[s]!.yuanText), 已记 \(already.yuanText), 本次再记 \(amount.yuanText) 将超出; 未写入任何内容",
-                    en: "The funding source “\(s)” has \(funds[s]!.yuanText); \(already.yuanText) is charged to it and this plan adds \(amount.yuanText), which is more; nothing was written")
+            guard funds[s] != nil else {
+                throw LedgerError(.unknownSource, zh: "类别 \(p.category) 记在资金来源 “\(s)” 上, 但活动没有这一来源 (有: \(campaign.funds.map(\.source).joined(separator: "、")))",
+                                  en: "Category \(p.category) is charged to the funding source “\(s)”, which the campaign does not have (it has: \(campaign.funds.map(\.source).joined(separator: ", ")))")
             }
+            named[s, default: .zero] += p.amount
+            return NewPayout(payout: p, source: s)
         }
+        try checkSources(campaign.funds, charged: try tx.activeTotalsBySource(campaignID: campaign.id!), adding: named, addingUnnamed: unnamed)
         return out
+    }
+
+    /// Each source must hold what is charged to it by name plus its share of what is charged to
+    /// the sources in proportion (split as the reports split it), after this change.
+    static func checkSources(_ funds: [Campaign.Fund], charged: [String?: Money], adding: [String: Money] = [:],
+                             addingUnnamed: Money = .zero) throws {
+        let shares = LedgerCheck.split((charged[nil] ?? .zero) + addingUnnamed, over: funds)
+        for (i, f) in funds.enumerated() {
+            let already = charged[f.source] ?? .zero
+            let now = adding[f.source] ?? .zero
+            guard already + now + shares[i] > f.amount else { continue }
+            throw LedgerError(.sourceOver,
+                zh: "资金来源 “\(f.source)” 共 \(f.amount.yuanText); 记在其名下 \(already.yuanText), 本次再记 \(now.yuanText), 按比例分摊 \(shares[i].yuanText), 将超出; 未写入任何内容",
+                en: "The funding source “\(f.source)” has \(f.amount.yuanText); \(already.yuanText) is charged to it by name, this adds \(now.yuanText), and its share of the rest is \(shares[i].yuanText), which is more; nothing was written")
+        }
     }
 
     // MARK: - Moves
@@ -229,10 +245,12 @@ public struct CampaignLedger: Sendable {
                 throw LedgerError(.countChanged, zh: "所选发放已有变动 (预览 \(expecting) 笔, 现在 \(selected.count) 笔); 未写入, 请重新执行",
                                   en: "The selection changed (\(expecting) payouts previewed, \(selected.count) now); nothing was written, run again")
             }
-            if status == .paid, let c = query.campaignID.flatMap({ try? tx.campaign(id: $0) }) {
+            for id in status == .paid ? Set(selected.map(\.campaignID)).sorted() : [] {
+                let c = try Self.campaign(id, in: tx)
+                let mine = selected.filter { $0.campaignID == id }
                 let funds = c.funds.reduce(Money.zero) { $0 + $1.amount }
                 let paid = try tx.paidTotal(campaignID: c.id!)
-                let adding = selected.reduce(Money.zero) { $0 + $1.payout.amount }
+                let adding = mine.reduce(Money.zero) { $0 + $1.payout.amount }
                 guard !c.funds.isEmpty, paid + adding <= funds else {
                     throw LedgerError(.noFunds,
                         zh: "资金未到位: 已到位资金 \(funds.yuanText), 已发放 \(paid.yuanText), 本次 \(adding.yuanText); 先用 warmth campaign edit --fund 记录资金来源",
@@ -313,7 +331,7 @@ public struct CampaignLedger: Sendable {
                 throw LedgerError(.overBudget, zh: "补发 \(payout.amount.yuanText) 加已入账 \(committed.yuanText) 超出预算 \(campaign.budget.yuanText)",
                                   en: "Adding \(payout.amount.yuanText) to the \(committed.yuanText) committed exceeds the budget of \(campaign.budget.yuanText)")
             }
-            let charged = try Self.charge([payout], rule: source.map { [payout.category: $0] } ?? [:], campaign: campaign, in: tx)
+            let charged = try Self.charge([payout], rule: source.map { [payout.category: $0] } ?? [:], campaign: campaign, in: tx, strict: true)
             var hand = charged[0]
             hand.byHand = true
             return try tx.insertPayouts([hand], campaignID: campaignID, unitCode: unitCode, runID: nil, actor: actor.name, at: stamp)[0]
@@ -371,6 +389,7 @@ public struct CampaignLedger: Sendable {
                                                                                  newValue: String(f.amount.fen), actor: actor.name, reason: reason, at: at))
                 if let i = c.funds.firstIndex(where: { $0.source == f.source }) { c.funds[i].amount = f.amount } else { c.funds.append(f) }
             }
+            if !c.funds.isEmpty { try Self.checkSources(c.funds, charged: charged) }
             try tx.setCampaign(id: campaignID, phase: c.phase, budget: c.budget, funds: c.funds)
             return c
         }

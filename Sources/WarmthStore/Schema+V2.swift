@@ -179,6 +179,9 @@ extension Store {
         CREATE TRIGGER campaigns_phase_known BEFORE UPDATE OF phase ON campaigns
             WHEN NEW.phase NOT IN ('准备', '资金筹备发放', '走访慰问', '检查总结')
             BEGIN SELECT RAISE(ABORT, 'unknown campaign phase'); END;
+        CREATE TRIGGER campaigns_phase_known_insert BEFORE INSERT ON campaigns
+            WHEN NEW.phase NOT IN ('准备', '资金筹备发放', '走访慰问', '检查总结')
+            BEGIN SELECT RAISE(ABORT, 'unknown campaign phase'); END;
         CREATE TRIGGER campaigns_no_delete BEFORE DELETE ON campaigns
             BEGIN SELECT RAISE(ABORT, 'campaigns are kept for audit'); END;
 
@@ -224,6 +227,14 @@ extension Store {
             END;
         CREATE TRIGGER households_history_append_only BEFORE UPDATE ON household_history
             BEGIN SELECT RAISE(ABORT, 'household history is append-only'); END;
+        CREATE TRIGGER households_history_no_delete BEFORE DELETE ON household_history
+            BEGIN SELECT RAISE(ABORT, 'household history is append-only'); END;
+        CREATE TRIGGER payout_transitions_fixed_insert BEFORE INSERT ON payout_transitions
+            BEGIN SELECT RAISE(ABORT, 'the legal payout moves are fixed by the schema'); END;
+        CREATE TRIGGER payout_transitions_fixed_update BEFORE UPDATE ON payout_transitions
+            BEGIN SELECT RAISE(ABORT, 'the legal payout moves are fixed by the schema'); END;
+        CREATE TRIGGER payout_transitions_fixed_delete BEFORE DELETE ON payout_transitions
+            BEGIN SELECT RAISE(ABORT, 'the legal payout moves are fixed by the schema'); END;
 
         \(vocabularyTriggers)
         """

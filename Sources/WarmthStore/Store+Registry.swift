@@ -294,11 +294,19 @@ extension Store {
     }
 
     static func campaign(from row: Row, db: Database) throws -> Campaign {
+        // An unknown phase is never read as 准备 (a live campaign that takes commits).
+        func phase(_ text: String) throws -> Campaign.Phase {
+            guard let p = Campaign.Phase(rawValue: text) else {
+                throw StoreError("活动 “\(row[1] as String)” 的阶段 “\(text)” 不在 \(Campaign.Phase.allCases.map(\.rawValue).joined(separator: "、")) 之中; 该库需要修复",
+                                 en: "campaign “\(row[1] as String)” has the phase “\(text)”, not one of \(Campaign.Phase.allCases.map(\.rawValue).joined(separator: ", ")); the store needs repair")
+            }
+            return p
+        }
         let id: Int64 = row[0]
         let funds = try Row.fetchAll(db, sql: "SELECT source, amount_fen FROM campaign_funds WHERE campaign_id = ? ORDER BY position",
                                      arguments: [id]).map { Campaign.Fund(source: $0[0], amount: Money(fen: $0[1])) }
         return Campaign(id: id, name: row[1], unitCode: row[2], start: Day(row[3] as String)!, end: Day(row[4] as String)!,
-                        phase: Campaign.Phase(rawValue: row[5]) ?? .preparation, budget: Money(fen: row[6]), funds: funds)
+                        phase: try phase(row[5]), budget: Money(fen: row[6]), funds: funds)
     }
 }
 

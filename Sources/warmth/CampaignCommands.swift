@@ -174,7 +174,7 @@ struct CampaignEdit: ParsableCommand {
         print(l.say("活动 “\(c.name)”: 预算 \(updated.budget.yuanText); 资金来源 ", "Campaign “\(c.name)”: budget \(updated.budget.yuanText); sources ")
               + updated.funds.map { "\($0.source) \($0.amount.yuanText)" }.joined(separator: "、"))
         for e in try s.readLedger({ try $0.campaignEvents(campaignID: c.id!) }).suffix(5) {
-            print("  \(e.at)  \(e.kind.rawValue)  \(e.detail ?? "")  \(e.oldValue ?? "-") → \(e.newValue)  \(e.actor)  \(e.reason ?? "")")
+            print("  \(e.at)  \(e.kind.rawValue)  \(e.detail ?? "")  \(e.oldValue ?? "-") → \(e.newValue)  \(e.actor)  \(Masking.maskNumbers(in: e.reason ?? ""))")
         }
     }
 }

@@ -96,10 +96,10 @@ struct PayoutsShow: ParsableCommand {
                 for item in p.payout.items where p.payout.items.count > 1 || item.kind == .goods {
                     print("    \(item.kind.chinese) \(item.description ?? "")\(item.quantity.map { " " + $0 } ?? "")  \(item.value.yuanText)")
                 }
-                print("    \(l.say("原因", "reason")): \(p.payout.reason)   \(l.say("规则", "rule")): \(p.payout.rule)")
+                print("    \(l.say("原因", "reason")): \(Masking.maskNumbers(in: p.payout.reason))   \(l.say("规则", "rule")): \(p.payout.rule)")
                 for e in try tx.events(payoutID: p.id) {
                     let how = e.method.map { " (\(l.say($0.chinese, $0.rawValue)))" } ?? ""
-                    let why = e.reason.map { "  \(l.say("原因", "why")): \($0)" } ?? ""
+                    let why = e.reason.map { "  \(l.say("原因", "why")): \(Masking.maskNumbers(in: $0))" } ?? ""
                     print("    \(e.at)  \(pad(l.say(e.status.chinese, e.status.rawValue), 10))\(how)  \(e.actor)\(why)")
                 }
             }
@@ -337,9 +337,11 @@ struct LedgerCheckCommand: ParsableCommand {
 
         func reasonText(_ r: LedgerCheck.Reason) -> String {
             switch r {
-            case .closed(let e): l.say("\(e.at.prefix(10)) 由 \(e.actor) \(e.status.chinese): \(e.reason ?? "")", "\(e.status.rawValue) on \(e.at.prefix(10)) by \(e.actor): \(e.reason ?? "")")
-            case .decided(let d): d.isEmpty ? l.say("已运行, 未发放", "run, not paid") : d
-            case .neverDecided: l.say("从未被任何运行考察 (其单位无运行)", "never decided (no run covered its unit)")
+            case .closed(let e):
+                let why = Masking.maskNumbers(in: e.reason ?? "")
+                return l.say("\(e.at.prefix(10)) 由 \(e.actor) \(e.status.chinese): \(why)", "\(e.status.rawValue) on \(e.at.prefix(10)) by \(e.actor): \(why)")
+            case .decided(let d): return d.isEmpty ? l.say("已运行, 未发放", "run, not paid") : d
+            case .neverDecided: return l.say("从未被任何运行考察 (其单位无运行)", "never decided (no run covered its unit)")
             }
         }
         print(l.say("\n不漏: 在档(正式/临时救助)而本活动未发放的 \(check.missed.count) 户", "\nNot missed (不漏): \(check.missed.count) live households with no active payout"))

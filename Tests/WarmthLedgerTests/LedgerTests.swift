@@ -200,6 +200,28 @@ let clerk = Operator("张敏")
         #expect((#expect(throws: LedgerError.self) { _ = try f.ledger.edit(campaignID: f.campaign.id!, budget: Money(yuan: 100), funds: [], by: clerk) })?.code == .budgetBelowLedger)
     }
 
+    @Test("a source's share of what is charged in proportion counts: naming it cannot take it past its amount")
+    func proportionalShareCounts() throws {
+        let f = try Fixture(perDistrict: 2, budget: Money(yuan: 2_000))
+        _ = try f.ledger.edit(campaignID: f.campaign.id!, budget: nil, funds: [.init(source: "上级拨付", amount: Money(yuan: 1_000)),
+                                                                               .init(source: "自筹", amount: Money(yuan: 1_000))], by: clerk)
+        // ¥1,200 charged in proportion: ¥600 of it falls on 自筹.
+        _ = try f.ledger.commit(f.proposal(unit: "C00", [f.pay(f.households[0]), f.pay(f.households[1])]))
+        var p = f.proposal(unit: "C00", [f.pay(f.households[2])])
+        p.fundingByCategory = ["特困职工家庭": "自筹"]
+        #expect((#expect(throws: LedgerError.self) { _ = try f.ledger.commit(p) })?.code == .sourceOver, "600 + 600 > 1,000 on 自筹")
+        #expect((#expect(throws: LedgerError.self) {
+            _ = try f.ledger.edit(campaignID: f.campaign.id!, budget: nil, funds: [.init(source: "自筹", amount: Money(yuan: 100))], by: clerk)
+        })?.code == .sourceOver, "the sources could no longer hold the ¥1,200 charged in proportion")
+        // A source named by hand on a campaign without sources is refused, not lost.
+        let g = try Fixture(perDistrict: 1)
+        _ = try g.ledger.edit(campaignID: g.campaign.id!, budget: nil, funds: [], by: clerk)
+        try g.store.executeForTesting("DELETE FROM campaign_funds")
+        #expect((#expect(throws: LedgerError.self) {
+            try g.ledger.add(g.pay(g.households[0]), campaignID: g.campaign.id!, unitCode: "D01", caps: nil, source: "自筹", by: clerk)
+        })?.code == .unknownSource)
+    }
+
     @Test("补发: checked against the caps, the budget and 不重, and marked as added by hand")
     func addByHand() throws {
         let f = try Fixture(perDistrict: 2, budget: Money(yuan: 1_000))
@@ -262,6 +284,13 @@ final class Outcomes: @unchecked Sendable {
         try f.store.executeForTesting("UPDATE households SET file_status = '注销' WHERE id = 1")
         #expect(try f.store.scalarForTesting("SELECT count(*) FROM household_history WHERE household_id = 1 AND file_status = '正式'") == 1)
         #expect(throws: (any Error).self) { try f.store.executeForTesting("UPDATE household_history SET name = 'x'") }
+        #expect(throws: (any Error).self) { try f.store.executeForTesting("DELETE FROM household_history") }
+        // The legal moves are fixed, and a campaign cannot hold an unknown phase.
+        #expect(throws: (any Error).self) { try f.store.executeForTesting("INSERT INTO payout_transitions VALUES ('cancelled', 'approved')") }
+        #expect(throws: (any Error).self) { try f.store.executeForTesting("DELETE FROM payout_transitions") }
+        #expect(throws: (any Error).self) {
+            try f.store.executeForTesting("INSERT INTO campaigns (name, unit_code, start_date, end_date, phase, budget_fen, created_at) VALUES ('x', 'C00', '2026-01-01', '2026-02-01', '进行中', 0, 't')")
+        }
     }
 
     @Test("the v2 vocabulary checks were frozen from the vocabularies as they stood; a later word needs a new migration")
