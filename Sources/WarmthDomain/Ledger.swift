@@ -124,3 +124,15 @@ public struct Operator: Sendable, Hashable, CustomStringConvertible {
     }
     public var description: String { name }
 }
+
+/// An error a person reads, in Chinese (the default) and English (`--lang en`): the ledger's
+/// refusals and the store's failures both print through it.
+public protocol BilingualError: Error, CustomStringConvertible {
+    var zh: String { get }
+    var en: String { get }
+}
+
+extension BilingualError {
+    public var description: String { zh }
+    public func message(english: Bool) -> String { english ? en : zh }
+}

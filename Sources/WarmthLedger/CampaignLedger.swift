@@ -4,7 +4,7 @@ import WarmthStorage
 
 /// A rule of the ledger refused what was asked; nothing was written. In Chinese, and in
 /// English for `--lang en`; `code` is stable for scripts.
-public struct LedgerError: Error, Sendable, CustomStringConvertible, Equatable {
+public struct LedgerError: BilingualError, Sendable, Equatable {
     public enum Code: String, Sendable {
         case unknownCampaign, phase, outsideOrganiser, notWithin, outsideUnit, alreadyPaid, duplicateInPlan, overBudget
         case unknownSource, sourceOver, noFunds, illegalMove, noOperator, noReason, nothingSelected, countChanged
@@ -20,8 +20,9 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, Equatable {
         self.en = en
     }
 
-    public var description: String { zh }
-    public func message(english: Bool) -> String { english ? en : zh }
+    /// Every move in the ledger names who made it.
+    public static let noOperator = LedgerError(.noOperator, zh: "请用 --by 姓名 (或环境变量 WARMTH_OPERATOR) 写明经办人",
+                                               en: "Say who does this: --by NAME (or $WARMTH_OPERATOR)")
 }
 
 /// A run's plan, as the ledger is asked to commit it.
@@ -232,7 +233,7 @@ public struct CampaignLedger: Sendable {
     public func move(_ query: PayoutQuery, to status: PayoutStatus, by actor: Operator?, reason: String?,
                      method: PaymentMethod? = nil, expecting: Int? = nil) throws -> MovePreview {
         guard let actor else {
-            throw LedgerError(.noOperator, zh: "请用 --by 姓名 (或环境变量 WARMTH_OPERATOR) 写明经办人", en: "Say who does this: --by NAME (or $WARMTH_OPERATOR)")
+            throw LedgerError.noOperator
         }
         let why = reason?.trimmingCharacters(in: .whitespaces)
         if status.needsReason, why?.isEmpty ?? true {
@@ -275,8 +276,8 @@ public struct CampaignLedger: Sendable {
             let c = try campaigns[p.campaignID] ?? campaign(p.campaignID, in: tx)
             campaigns[p.campaignID] = c
             guard c.phase.allows(status) else {
-                throw LedgerError(.phase, zh: "活动 “\(c.name)” 处于\(c.phase.rawValue)阶段, 不能\(status.chinese.dropFirst())",
-                                  en: "Campaign “\(c.name)” is in its \(c.phase.rawValue) phase: payouts cannot be \(status.rawValue) now")
+                throw LedgerError(.phase, zh: "活动 “\(c.name)” 处于\(c.phase.rawValue)阶段, 不能\(status.chinese.dropFirst())\(c.phase == .preparation ? "; 资金到位后用 warmth campaign phase “\(c.name)” 资金筹备发放 推进阶段" : "")",
+                                  en: "Campaign “\(c.name)” is in its \(c.phase.rawValue) phase: payouts cannot be \(status.rawValue) now\(c.phase == .preparation ? "; once the funds are there, move it on with warmth campaign phase “\(c.name)” 资金筹备发放" : "")")
             }
         }
         let illegal = selected.filter { !PayoutStatus.canMove(from: $0.status, to: status) }
@@ -298,7 +299,7 @@ public struct CampaignLedger: Sendable {
     public func add(_ payout: Payout, campaignID: Int64, unitCode: String, caps: HandCaps?, source: String?,
                     by actor: Operator?) throws -> Int64 {
         guard let actor else {
-            throw LedgerError(.noOperator, zh: "请用 --by 姓名 (或环境变量 WARMTH_OPERATOR) 写明经办人", en: "Say who does this: --by NAME (or $WARMTH_OPERATOR)")
+            throw LedgerError.noOperator
         }
         if let caps {
             if let max = caps.perHousehold, payout.amount > max {
@@ -343,7 +344,7 @@ public struct CampaignLedger: Sendable {
     /// Move the campaign to a later phase (a campaign never goes back).
     public func setPhase(campaignID: Int64, to phase: Campaign.Phase, by actor: Operator?, reason: String? = nil) throws {
         guard let actor else {
-            throw LedgerError(.noOperator, zh: "请用 --by 姓名 (或环境变量 WARMTH_OPERATOR) 写明经办人", en: "Say who does this: --by NAME (or $WARMTH_OPERATOR)")
+            throw LedgerError.noOperator
         }
         try storage.writeLedger { tx in
             let c = try Self.campaign(campaignID, in: tx)
@@ -362,7 +363,7 @@ public struct CampaignLedger: Sendable {
     /// what is charged to it.
     public func edit(campaignID: Int64, budget: Money?, funds: [Campaign.Fund], by actor: Operator?, reason: String? = nil) throws -> Campaign {
         guard let actor else {
-            throw LedgerError(.noOperator, zh: "请用 --by 姓名 (或环境变量 WARMTH_OPERATOR) 写明经办人", en: "Say who does this: --by NAME (or $WARMTH_OPERATOR)")
+            throw LedgerError.noOperator
         }
         return try storage.writeLedger { tx in
             var c = try Self.campaign(campaignID, in: tx)

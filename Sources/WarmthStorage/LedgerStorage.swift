@@ -243,8 +243,8 @@ public protocol LedgerStorage: Sendable {
     func writeLedger<T>(_ body: (any LedgerWriting) throws -> T) throws -> T
 }
 
-/// A storage failure said so a person can act on it; `code` is stable for scripts.
-public struct StorageError: Error, Sendable, CustomStringConvertible {
+/// What kind of storage failure it was, stable for scripts (`StoreError.code`).
+public enum StorageError {
     public enum Code: String, Sendable {
         /// Another process holds the write lock past the busy timeout.
         case busy
@@ -256,17 +256,4 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         case full
         case other
     }
-
-    public var code: Code
-    public var zh: String
-    public var en: String
-
-    public init(_ code: Code, zh: String, en: String) {
-        self.code = code
-        self.zh = zh
-        self.en = en
-    }
-
-    public var description: String { zh }
-    public func message(english: Bool) -> String { english ? en : zh }
 }

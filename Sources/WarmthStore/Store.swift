@@ -253,17 +253,17 @@ final class Flag: @unchecked Sendable {
 
 /// A store failure, said so that a person can act on it: in Chinese, and in English for
 /// `--lang en`; `code` is stable for scripts.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var english: String
+public struct StoreError: BilingualError, Sendable {
+    public var zh: String
+    public var en: String
     public var code: StorageError.Code
     public init(_ message: String, en: String? = nil, code: StorageError.Code = .other) {
-        self.message = message
-        self.english = en ?? message
+        zh = message
+        self.en = en ?? message
         self.code = code
     }
-    public var description: String { message }
-    public func message(english wantsEnglish: Bool) -> String { wantsEnglish ? english : message }
+    /// The message in Chinese.
+    public var message: String { zh }
 }
 
 extension Store {

@@ -415,9 +415,7 @@ struct VocabularyAdd: ParsableCommand {
         guard let k = VocabularyExtra.Kind(rawValue: kind) ?? (kind == "类别" ? .category : kind == "困难原因" ? .cause : nil) else {
             throw Failure(l.say("第一个参数为 category (类别) 或 cause (困难原因), 而不是 “\(kind)”", "the first argument is category or cause, not '\(kind)'"))
         }
-        guard let who = actor.actor else {
-            throw Failure(l.say("请用 --by 姓名 (或环境变量 WARMTH_OPERATOR) 写明经办人", "Say who does this: --by NAME (or $WARMTH_OPERATOR)"))
-        }
+        guard let who = actor.actor else { throw LedgerError.noOperator }
         let u = try s.unit(named: unit, lang: l)
         let extra = try s.addVocabulary(k, name: name, unitCode: u.code, actor: who.name)
         print(l.say("已添加\(k == .category ? "类别" : "困难原因") “\(extra.name)”, 适用于 \(u.code) \(u.name) 及其下级",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WarmthData
+import WarmthDomain
 import WarmthLua
 import WarmthRuntime
 import WarmthLedger
@@ -29,10 +30,7 @@ struct Warmth: ParsableCommand {
             try command.run()
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
-        } catch let error as LedgerError {
-            warn(error.message(english: Language.current == .en))
-            Foundation.exit(2)
-        } catch let error as StoreError {
+        } catch let error as any BilingualError {
             warn(error.message(english: Language.current == .en))
             Foundation.exit(2)
         } catch let error where isUserFixable(error) {
