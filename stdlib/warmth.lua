@@ -48,17 +48,25 @@ end
 --- ("600.50"). A float such as 600.5 is refused: floats cannot hold money exactly.
 --- @param n integer|string
 --- @return integer fen
+-- Amounts made with w.yuan or w.fen before the policy is declared: a bare integer param with
+-- one of these values is money (`registered = w.yuan(600)`); any other integer is a count.
+local declaring, made_money = true, {}
+local function money_made(fen)
+  if declaring then made_money[fen] = true end
+  return fen
+end
+
 function w.yuan(n)
   if math_type(n) == "integer" then
     if n < 0 then fail("w.yuan(" .. n .. "): an amount cannot be negative", 2) end
     if n > 90000000000000 then fail("w.yuan(" .. n .. "): too large an amount", 2) end
-    return n * 100
+    return money_made(n * 100)
   end
   if type(n) == "string" then
     local whole, frac = n:match("^%s*(%d+)%.?(%d?%d?)%s*$")
     if whole and #whole <= 15 then
       frac = frac or ""
-      return tointeger(whole) * 100 + (frac == "" and 0 or tointeger(frac .. string.rep("0", 2 - #frac)))
+      return money_made(tointeger(whole) * 100 + (frac == "" and 0 or tointeger(frac .. string.rep("0", 2 - #frac))))
     end
   end
   fail("w.yuan takes whole yuan (600) or a string such as \"600.50\", not " .. describe(n), 2)
@@ -68,8 +76,57 @@ end
 --- @param n integer
 --- @return integer
 function w.fen(n)
-  return w.check_amount(n, "w.fen's argument", 2)
+  return money_made(w.check_amount(n, "w.fen's argument", 2))
 end
+
+-- ---------------------------------------------------------------- typed params
+
+local PARAM = {} -- the private mark of a declared param
+local param_opts = { label = true, ref = true, min = true, max = true }
+local param_checks = {
+  money = function(v) return math_type(v) == "integer" and v >= 0, "an amount in fen (w.yuan(500))" end,
+  count = function(v) return math_type(v) == "integer", "a whole number" end,
+  percent = function(v) return math_type(v) == "integer", "a whole number of percent (85 for 85 %)" end,
+  flag = function(v) return type(v) == "boolean", "true or false" end,
+  text = function(v) return type(v) == "string", "a string" end,
+}
+
+local function declare(kind)
+  return function(value, opts)
+    local ok, what = param_checks[kind](value)
+    if not ok then fail("w." .. kind .. " takes " .. what .. ", not " .. describe(value), 2) end
+    opts = opts or {}
+    if type(opts) ~= "table" then fail("w." .. kind .. "'s second argument is { label = \"…\", ref = \"…\", min = …, max = … }", 2) end
+    for k, v in pairs(opts) do
+      if not param_opts[k] then fail("w." .. kind .. ": unknown option " .. describe(k) .. " (known: label, ref, min, max)", 2) end
+      if (k == "label" or k == "ref") and (type(v) ~= "string" or #v > 200) then fail("w." .. kind .. ": " .. k .. " is text of at most 200 bytes", 2) end
+      if (k == "min" or k == "max") then
+        if kind == "flag" or kind == "text" then fail("w." .. kind .. " has no bounds", 2) end
+        if math_type(v) ~= "integer" then fail("w." .. kind .. ": " .. k .. " is " .. what .. ", not " .. describe(v), 2) end
+      end
+    end
+    if opts.min ~= nil and value < opts.min then fail("w." .. kind .. ": the value is below its min", 2) end
+    if opts.max ~= nil and value > opts.max then fail("w." .. kind .. ": the value is above its max", 2) end
+    return { [PARAM] = kind, value = value, label = opts.label, ref = opts.ref, min = opts.min, max = opts.max }
+  end
+end
+
+--- Typed params, with what people read about them (`warmth explain`, `--set`, the REPL):
+---     params = {
+---       registered = w.money(w.yuan(600), { label = "在档困难职工慰问标准", ref = "篇2 二.1", max = w.yuan(2000) }),
+---       min_causes = w.count(2, { label = "至少几项困难原因", min = 1 }),
+---       leader_visit_on = w.flag(true, { label = "省总领导走访慰问" }),
+---       share = w.percent(85, { label = "按预算压缩比例", min = 0, max = 100 }),
+---     }
+--- decide gets the plain value (fen, a whole number, a boolean, percent as a whole number).
+--- For the host: a unit's module is about to load; amounts it makes may be params again.
+function w._declaring() declaring = true end
+
+w.money = declare("money")
+w.count = declare("count")
+w.flag = declare("flag")
+w.percent = declare("percent")
+w.text = declare("text")
 
 --- Round an amount to whole yuan, explicitly: mode "down" (default), "up" or "nearest"
 --- (half up). It also takes a float, such as a scaled amount (`h.income * 0.8`): rounding is
@@ -225,15 +282,29 @@ function w.policy(spec)
   if type(spec.decide) ~= "function" then fail("the policy needs a decide function (h, params, campaign)", 2) end
   if spec.allocate ~= nil and type(spec.allocate) ~= "function" then fail("allocate must be a function (plan, budget, campaign)", 2) end
   if spec.within ~= nil and type(spec.within) ~= "string" then fail("within names the parent unit's policy file", 2) end
-  local params = spec.params or {}
-  if type(params) ~= "table" then fail("params must be a table of named standards", 2) end
-  for k, v in pairs(params) do
+  local declared = spec.params or {}
+  if type(declared) ~= "table" then fail("params must be a table of named standards", 2) end
+  local params, specs = {}, {}
+  for k, v in pairs(declared) do
     if type(k) ~= "string" then fail("param names are strings", 2) end
-    local t = math_type(v) or type(v)
-    if t ~= "integer" and t ~= "string" and t ~= "boolean" then
-      fail("param " .. k .. " is " .. describe(v) .. ": params are integers (fen), strings or booleans", 2)
+    if type(v) == "table" and v[PARAM] then
+      params[k] = v.value
+      specs[k] = { kind = v[PARAM], label = v.label, ref = v.ref, min = v.min, max = v.max }
+    else
+      local t = math_type(v) or type(v)
+      if t == "integer" then
+        specs[k] = { kind = made_money[v] and "money" or "count" }
+      elseif t == "boolean" then
+        specs[k] = { kind = "flag" }
+      elseif t == "string" then
+        specs[k] = { kind = "text" }
+      else
+        fail("param " .. k .. " is " .. describe(v) .. ": declare it with w.money, w.count, w.flag, w.percent or w.text", 2)
+      end
+      params[k] = v
     end
   end
+  declaring, made_money = false, {}
   local caps = spec.caps
   if caps ~= nil then
     if type(caps) ~= "table" then fail("caps must be a table", 2) end
@@ -252,7 +323,7 @@ function w.policy(spec)
       if type(k) ~= "string" or type(v) ~= "string" then fail("funds maps a category to a funding source, such as [\"特困职工家庭\"] = \"上级拨付\"", 2) end
     end
   end
-  return { name = spec.name, params = params, decide = spec.decide, allocate = spec.allocate, caps = caps,
+  return { name = spec.name, params = params, param_specs = specs, decide = spec.decide, allocate = spec.allocate, caps = caps,
            within = spec.within, funds = spec.funds, __warmth_policy = true }
 end
 

@@ -13,6 +13,9 @@
 
 #define WL_HH_CLASS "warmth.household"
 
+/* The class's metatable is also kept in the registry under this light key. */
+static const char wl_hh_key = 0;
+
 typedef struct {
     const wl_columns *cols;
     int64_t row;
@@ -194,6 +197,8 @@ void wl_households_class(lua_State *L) {
 
     luaL_newmetatable(L, WL_HH_CLASS); /* the metatable, also kept in the registry */
     int mt = lua_gettop(L);
+    lua_pushvalue(L, mt); /* and under a light key, to be found without making a string */
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &wl_hh_key);
 
     /* is and has, in C, added to the methods table */
     for (int which = 0; which < 2; which++) {
@@ -244,4 +249,31 @@ void wl_push_households(lua_State *L, const wl_columns *cols, int64_t lo, int64_
         lua_rawseti(L, -3, (lua_Integer)(i + 1));
     }
     lua_pop(L, 1);
+}
+
+int64_t wl_household_rows(lua_State *L, int idx, const wl_columns **cols, int64_t *rows, int64_t max) {
+    if (!lua_checkstack(L, 3)) return -1;
+    idx = lua_absindex(L, idx);
+    if (lua_type(L, idx) != LUA_TTABLE) return -1;
+    int64_t n = (int64_t)lua_rawlen(L, idx);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &wl_hh_key);
+    int mt = lua_gettop(L);
+    for (int64_t k = 0; k < n && k < max; k++) {
+        lua_rawgeti(L, idx, (lua_Integer)(k + 1));
+        int ok = lua_type(L, -1) == LUA_TUSERDATA && lua_getmetatable(L, -1);
+        if (ok) {
+            ok = lua_rawequal(L, -1, mt);
+            lua_pop(L, 1);
+        }
+        if (!ok) {
+            lua_settop(L, mt - 1);
+            return -(k + 1);
+        }
+        const wl_hh *h = (const wl_hh *)lua_touserdata(L, -1);
+        cols[k] = h->cols;
+        rows[k] = h->row;
+        lua_pop(L, 1);
+    }
+    lua_settop(L, mt - 1);
+    return n;
 }

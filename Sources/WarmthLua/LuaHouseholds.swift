@@ -88,3 +88,34 @@ extension LuaState {
         return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
     }
 }
+
+extension LuaHouseholdColumns {
+    /// What households made from these columns carry, to find their columns again
+    /// (`LuaCall.households(_:)`).
+    public var address: UnsafeRawPointer { UnsafeRawPointer(pointer) }
+}
+
+extension LuaCall {
+    /// The households of the list at argument `i`: for each, the address of the columns it reads
+    /// (`LuaHouseholdColumns.address`) and its row. `notHousehold` is the 1-based position of the
+    /// first item that is not a household (or 0 when argument `i` is not a list).
+    public func households(_ i: Int32, max: Int = 1_000_000) -> (rows: [(columns: UnsafeRawPointer, row: Int)], notHousehold: Int?) {
+        guard i >= 1, i <= count, lua_type(state.L, i) == LUA_TTABLE else { return ([], 0) }
+        let size = Swift.min(Int(lua_rawlen(state.L, i)), max)
+        var cols = [UnsafePointer<wl_columns>?](repeating: nil, count: Swift.max(size, 1))
+        var rows = [Int64](repeating: 0, count: Swift.max(size, 1))
+        let n = cols.withUnsafeMutableBufferPointer { c in
+            rows.withUnsafeMutableBufferPointer { r in wl_household_rows(state.L, i, c.baseAddress, r.baseAddress, Int64(size)) }
+        }
+        if n < 0 { return ([], Int(-n)) }
+        return ((0..<size).map { (UnsafeRawPointer(cols[$0]!), Int(rows[$0])) }, Int(n) > size ? size + 1 : nil)
+    }
+
+    /// Whether argument `i` is the very value `reference` holds (raw equality: no metamethod runs).
+    public func isSame(_ i: Int32, as reference: LuaReference) -> Bool {
+        guard i >= 1, i <= count, lua_checkstack(state.L, 1) != 0 else { return false }
+        state.pushRef(reference.ref)
+        defer { wl_pop(state.L, 1) }
+        return lua_rawequal(state.L, i, -1) != 0
+    }
+}

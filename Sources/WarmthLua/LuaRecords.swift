@@ -48,6 +48,18 @@ extension LuaState {
         return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
     }
 
+    /// Hold item `i` (1-based) of a held table, read raw.
+    public func itemReference(_ table: LuaReference, _ i: Int) -> LuaReference {
+        pushRef(table.ref)
+        if lua_type(L, -1) == LUA_TTABLE {
+            lua_rawgeti(L, -1, lua_Integer(i))
+        } else {
+            lua_pushnil(L)
+        }
+        wl_remove(L, -2)
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
     /// Set field `key` of a held table to a held value, raw.
     public func setField(_ table: LuaReference, _ key: String, _ value: LuaReference) {
         pushRef(table.ref)

@@ -59,130 +59,22 @@ public enum Engine {
     /// Lua needs deep C stacks for deep recursion: workers get their own threads with this much.
     static let workerStackBytes = 64 << 20
 
-    /// Evaluate a policy over the households: a dry run. Nothing is written anywhere.
+    /// Evaluate a policy over the households: a dry run. Nothing is written anywhere. A
+    /// one-shot over a `PolicySession`: keep a session to evaluate the same policy again.
     public static func evaluate(_ request: RunRequest) throws -> Plan {
-        let households = request.households
-        let workers = max(1, min(request.workers, households.count / 2_000 + 1))
-        let shardSize = (households.count + workers - 1) / max(workers, 1)
-        let shards: [Range<Int>] = (0..<workers).map { w in
-            let lo = min(households.count, w * shardSize)
-            return lo..<min(households.count, lo + shardSize)
-        }
-        let paths = ModulePaths(stdlib: request.stdlib, unit: request.policy.folder)
-
-        struct ShardResult: Sendable {
-            var payouts: [PlannedPayout] = []
-            var errors: [DecisionError] = []
-            var name = ""
-            var params: [String: ParamValue] = [:]
-            var caps: Caps?
-            var within: String?
-            var hasAllocate = false
-            var modules: [LoadedModule] = []
-            var printed: [String] = []
-            var paramsRead: [String] = []
-            var nilLines: [Int: Int] = [:]
-            var buildSeconds = 0.0
-            var decideSeconds = 0.0
-            var luaBytes = 0
-        }
-
-        // The columns every worker's households read, shared (they are immutable).
-        let columns = ShardEvaluator.columns(for: households, referenceDate: request.campaign.referenceDate)
-        let probes = ProbeBox(shards.count)
-        let monitor = request.progress.map { report in ProgressMonitor(probes: probes, shards: shards, report: report) }
-        defer { monitor?.stop() }
-        let results = try runOnWorkers(shards.count) { w -> ShardResult in
-            let evaluator = try ShardEvaluator(policy: request.policy, table: households, range: shards[w], paths: paths, limits: request.limits, vocabulary: request.vocabulary)
-            probes.set(w, evaluator.lua.progressProbe)
-            defer {
-                probes.set(w, nil)
-                withExtendedLifetime(evaluator) {}
-                withExtendedLifetime(columns) {}
-            }
-            try evaluator.loadPolicy()
-            var params = evaluator.declaredParams
-            for (name, text) in request.overrides {
-                guard let current = params[name] else {
-                    let known = params.isEmpty ? "it declares none" : "it has: " + params.keys.sorted().joined(separator: ", ")
-                    throw RunFailure("--set \(name): the policy has no param '\(name)'; \(known)")
-                }
-                params[name] = try ParamValue.parse(text, like: current, name: name)
-            }
-            // A large share is built and decided in chunks, so the Lua heap stays bounded.
-            let share = shards[w]
-            let chunks = stride(from: share.lowerBound, to: max(share.upperBound, share.lowerBound + 1), by: request.chunkSize).map {
-                $0..<min(share.upperBound, $0 + request.chunkSize)
-            }
-            let clock = ContinuousClock()
-            var build = Duration.zero, decide = Duration.zero
-            var outcome = ShardEvaluator.Outcome(payouts: [], errors: [])
-            for (k, chunk) in chunks.enumerated() {
-                let t0 = clock.now
-                try evaluator.buildHouseholds(columns: columns, chunk: chunks.count > 1 ? chunk : nil)
-                let t1 = clock.now
-                let part = try evaluator.decideAll(params: params, campaign: request.campaign, keepGoing: request.keepGoing,
-                                                   maxErrors: request.maxErrors - outcome.errors.count,
-                                                   trackParams: request.trackParams, traceLines: request.traceLines, continuing: k > 0)
-                decide += clock.now - t1
-                build += t1 - t0
-                outcome.payouts += part.payouts
-                outcome.errors += part.errors
-                outcome.nilLines.merge(part.nilLines) { a, _ in a }
-                outcome.paramsRead += part.paramsRead.filter { !outcome.paramsRead.contains($0) }
-                if request.keepGoing, outcome.errors.count >= request.maxErrors { break }
-            }
-            return ShardResult(payouts: outcome.payouts, errors: outcome.errors, name: evaluator.policyName, params: params,
-                               caps: evaluator.caps, within: evaluator.within, hasAllocate: evaluator.hasAllocate,
-                               modules: evaluator.sandbox.loaded,
-                               // Every worker runs the script's top level; keep its prints once.
-                               printed: w == 0 ? evaluator.sandbox.printed : Array(evaluator.sandbox.printed.dropFirst(evaluator.printedWhileLoading)),
-                               paramsRead: outcome.paramsRead, nilLines: outcome.nilLines, buildSeconds: build.secondsValue,
-                               decideSeconds: decide.secondsValue, luaBytes: evaluator.lua.peakBytes)
-        }
-
-        let first = results[0]
-        var payouts = results.flatMap(\.payouts)
-        let errors = Array(results.flatMap(\.errors).prefix(request.maxErrors))
-
-        // Caps: the policy's own, and those of the parent policy it runs within.
-        var caps: [Caps] = []
-        if let own = first.caps, !own.isEmpty { caps.append(own) }
-        if let within = first.within {
-            caps += try parentCaps(within, from: request.policy, stdlib: request.stdlib, limits: request.limits)
-        }
-        try checkCaps(payouts, caps: caps, households: households)
-
-        // 不重: households already paid in this campaign, by any unit, are not paid again.
-        var duplicates = 0
-        if !request.alreadyPaid.isEmpty {
-            let before = payouts.count
-            payouts.removeAll { request.alreadyPaid.contains(households.ids[$0.household]) }
-            duplicates = before - payouts.count
-        }
-
-        if first.hasAllocate, !payouts.isEmpty {
-            let planned = payouts
-            let left = request.campaign.budget - request.committed
-            payouts = try runOnWorkers(1) { _ in
-                let shard = try ShardEvaluator(policy: request.policy, table: households, range: 0..<0, paths: paths, limits: request.limits, vocabulary: request.vocabulary)
-                try shard.loadPolicy()
-                return try shard.allocate(planned, campaign: request.campaign, budget: Money(fen: max(0, left.fen)))
-            }[0]
-            try checkCaps(payouts, caps: caps, households: households)
-        }
-
-        var plan = Plan(policyName: first.name, policy: request.policy, households: households, payouts: payouts, errors: errors,
-                        params: first.params, modules: first.modules, caps: caps, printed: results.flatMap(\.printed))
-        plan.duplicates = duplicates
-        plan.within = first.within
-        plan.hasAllocate = first.hasAllocate
-        for r in results { plan.nilLines.merge(r.nilLines) { a, _ in a } }
-        plan.timings = Plan.Timings(build: results.map(\.buildSeconds).max() ?? 0, decide: results.map(\.decideSeconds).max() ?? 0,
-                                    luaBytes: results.map(\.luaBytes).reduce(0, +), workers: results.count)
-        var seen = Set<String>()
-        plan.paramsRead = results.flatMap(\.paramsRead).filter { seen.insert($0).inserted }
-        return plan
+        let session = try PolicySession(policy: request.policy, campaign: request.campaign, households: request.households,
+                                        limits: request.limits, stdlib: request.stdlib, workers: request.workers,
+                                        vocabulary: request.vocabulary)
+        session.chunkSize = request.chunkSize
+        var scenario = Scenario(params: try session.parse(request.overrides))
+        scenario.keepGoing = request.keepGoing
+        scenario.maxErrors = request.maxErrors
+        scenario.trackParams = request.trackParams
+        scenario.traceLines = request.traceLines
+        scenario.alreadyPaid = request.alreadyPaid
+        scenario.committed = request.committed
+        scenario.progress = request.progress
+        return try session.evaluate(scenario)
     }
 
     /// Caps declared by the policy at `path` (relative to the working folder, or to the child's

@@ -37,6 +37,8 @@ final class ShardEvaluator {
     private(set) var householdArray: LuaReference!
     private(set) var policyName = ""
     private(set) var declaredParams: [String: ParamValue] = [:]
+    /// The params with their kinds, by name.
+    private(set) var paramSpecs: [ParamSpec] = []
     private(set) var caps: Caps?
     private(set) var within: String?
     private(set) var hasAllocate = false
@@ -81,6 +83,15 @@ final class ShardEvaluator {
                     }
                 }
             }
+            let kinds = try t.withField("param_specs") { p in try ShardEvaluator.readParamSpecs(p, params: declaredParams, source: policy.path) } ?? [:]
+            // A param without a spec (a policy table built by hand, not by w.policy): an
+            // integer is money, as before params had kinds.
+            paramSpecs = declaredParams.keys.sorted().map { name in
+                kinds[name] ?? ParamSpec(name: name, kind: ShardEvaluator.inferredKind(declaredParams[name]!), value: declaredParams[name]!)
+            }
+            for spec in paramSpecs {
+                do { try spec.check(spec.value, as: policy.path) } catch let e as ParamError { throw RunFailure(e.en) }
+            }
             caps = try t.withField("caps") { c in try ShardEvaluator.readCaps(c, source: policy.path) }
             let funds = try t.withField("funds") { f -> [String: String] in
                 var out: [String: String] = [:]
@@ -97,6 +108,47 @@ final class ShardEvaluator {
                 caps!.funds = funds
             }
         }
+    }
+
+    static func inferredKind(_ v: ParamValue) -> ParamKind {
+        switch v {
+        case .integer: .money
+        case .boolean: .flag
+        case .string: .text
+        }
+    }
+
+    /// The kinds, labels, references and bounds `w.policy` records for its params, checked again
+    /// here (a policy table may be built by hand).
+    static func readParamSpecs(_ p: borrowing LuaState.TableReader, params: [String: ParamValue], source: String) throws -> [String: ParamSpec] {
+        var out: [String: ParamSpec] = [:]
+        for name in p.stringKeys {
+            guard let value = params[name] else { continue }
+            // The fields are read first: a nested function may not capture the borrowed reader.
+            let fields = p.withField(name) { f in (f.field("kind"), f.field("label"), f.field("ref"), f.field("min"), f.field("max")) }
+            guard let fields else { throw RunFailure("\(source): param \(name)'s spec is not a table") }
+            guard case .string(let k) = fields.0, let kind = ParamKind(rawValue: k) else {
+                throw RunFailure("\(source): param \(name) has no kind money, count, flag, percent or text")
+            }
+            func text(_ field: LuaState.TableReader.Field, _ key: String) throws -> String? {
+                switch field {
+                case .nil: return nil
+                case .string(let s) where s.utf8.count <= 200 && !s.unicodeScalars.contains(where: isControl): return s
+                default: throw RunFailure("\(source): param \(name)'s \(key) must be plain text of at most 200 bytes")
+                }
+            }
+            func bound(_ field: LuaState.TableReader.Field, _ key: String) throws -> Int64? {
+                switch field {
+                case .nil: return nil
+                case .integer(let i): return i
+                default: throw RunFailure("\(source): param \(name)'s \(key) must be an integer")
+                }
+            }
+            let spec: ParamSpec? = ParamSpec(name: name, kind: kind, value: value, label: try text(fields.1, "label"), reference: try text(fields.2, "ref"),
+                                             min: try bound(fields.3, "min"), max: try bound(fields.4, "max"))
+            if let spec { out[name] = spec }
+        }
+        return out
     }
 
     static func readCaps(_ c: borrowing LuaState.TableReader, source: String) throws -> Caps {

@@ -50,22 +50,140 @@ public enum ParamValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Parse `--set NAME=VALUE` against the param's declared value: integers are money, given
-    /// in yuan ("500", "500.50"); booleans are true/false; strings are taken as they are.
-    public static func parse(_ text: String, like current: ParamValue, name: String) throws -> ParamValue {
-        switch current {
-        case .integer:
-            guard let money = Money.parseYuan(text), money.fen >= 0 else {
-                throw SandboxError("--set \(name)=\(text): \(name) is an amount; give it in yuan, such as \(name)=500 or \(name)=500.50")
+    /// The value as a policy's decide receives it, for comparing with what a script wrote.
+    public var integerValue: Int64? { if case .integer(let i) = self { i } else { nil } }
+}
+
+/// What a param means, declared in the policy (`w.money`, `w.count`, `w.flag`, `w.percent`,
+/// `w.text`) or inferred from a bare value: an integer made with `w.yuan`/`w.fen` is money,
+/// any other integer a count, a boolean a flag, a string text.
+public enum ParamKind: String, Sendable, CaseIterable {
+    case money, count, flag, percent, text
+
+    /// What people call it.
+    public var chinese: String {
+        switch self {
+        case .money: "金额"
+        case .count: "数量"
+        case .flag: "开关"
+        case .percent: "百分比"
+        case .text: "文字"
+        }
+    }
+}
+
+/// A refusal of a param's value (`--set`, a test's params, a REPL's `:set`), in Chinese and English.
+public struct ParamError: BilingualError, Sendable {
+    public var zh: String
+    public var en: String
+    public init(zh: String, en: String) {
+        self.zh = zh
+        self.en = en
+    }
+}
+
+/// One param a policy declares: its kind, its value in the policy, and what people read about it.
+public struct ParamSpec: Sendable, Equatable {
+    public var name: String
+    public var kind: ParamKind
+    /// The policy's own value (money in fen, a percent as a whole number: 85 is 85 %).
+    public var value: ParamValue
+    /// What it is, in the unit's words: "在档困难职工慰问标准".
+    public var label: String?
+    /// Where the standard comes from: "篇2 二.1".
+    public var reference: String?
+    /// Bounds for money (in fen), counts and percents, both inclusive.
+    public var min: Int64?
+    public var max: Int64?
+
+    public init(name: String, kind: ParamKind, value: ParamValue, label: String? = nil, reference: String? = nil,
+                min: Int64? = nil, max: Int64? = nil) {
+        self.name = name
+        self.kind = kind
+        self.value = value
+        self.label = label
+        self.reference = reference
+        self.min = min
+        self.max = max
+    }
+
+    /// A value as people read it: money in yuan, a percent with its sign, a flag as 是/否.
+    public func show(_ v: ParamValue, english: Bool = false) -> String {
+        switch (kind, v) {
+        case (.money, .integer(let fen)): Money(fen: fen).yuanText
+        case (.percent, .integer(let p)): "\(p)%"
+        case (.flag, .boolean(let b)): english ? (b ? "yes" : "no") : (b ? "是" : "否")
+        case (.text, .string(let s)): "“\(s)”"
+        default: v.description
+        }
+    }
+
+    /// One example of what `--set` takes for this param.
+    public var example: String {
+        switch kind {
+        case .money: "\(name)=500 (\(name)=500.50)"
+        case .count: "\(name)=3"
+        case .flag: "\(name)=true (\(name)=false)"
+        case .percent: "\(name)=85 (\(name)=85%)"
+        case .text: "\(name)=..."
+        }
+    }
+
+    /// Parse `NAME=VALUE` as typed on the command line or in the REPL: money in yuan ("500",
+    /// "500.50", "500元"), a count as a whole number, a percent as "85" or "85%", a flag as
+    /// true/false (是/否), text as it is; bounds are checked.
+    public func parse(_ text: String) throws -> ParamValue {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        func refuse(_ zh: String, _ en: String) -> ParamError {
+            ParamError(zh: "--set \(name)=\(text): \(name) \(zh); 例如 \(example)", en: "--set \(name)=\(text): \(name) \(en); for example \(example)")
+        }
+        let value: ParamValue
+        switch kind {
+        case .money:
+            guard let m = Money.parseYuan(t), m.fen >= 0 else {
+                throw refuse("是金额, 以元为单位, 最多两位小数", "is an amount of money, in yuan with at most two decimals")
             }
-            return .integer(money.fen)
-        case .boolean:
-            switch text.lowercased() {
-            case "true", "yes", "1", "是": return .boolean(true)
-            case "false", "no", "0", "否": return .boolean(false)
-            default: throw SandboxError("--set \(name)=\(text): \(name) is true or false")
+            value = .integer(m.fen)
+        case .count:
+            guard let n = Int64(t) else { throw refuse("是整数 (个数), 不是金额", "is a whole number (a count), not an amount of money") }
+            value = .integer(n)
+        case .percent:
+            let digits = t.hasSuffix("%") || t.hasSuffix("％") ? String(t.dropLast()) : t
+            guard let n = Int64(digits.trimmingCharacters(in: .whitespaces)) else {
+                throw refuse("是百分比, 整数, 如 85 或 85%", "is a percent, a whole number such as 85 or 85%")
             }
-        case .string: return .string(text)
+            value = .integer(n)
+        case .flag:
+            switch t.lowercased() {
+            case "true", "yes", "1", "是", "on": value = .boolean(true)
+            case "false", "no", "0", "否", "off": value = .boolean(false)
+            default: throw refuse("是开关: true 或 false (是/否)", "is a flag: true or false")
+            }
+        case .text:
+            value = .string(text)
+        }
+        try check(value, as: "--set \(name)=\(text)")
+        return value
+    }
+
+    /// Check a value given for this param (by `--set`, a test or a scenario): its type and bounds.
+    public func check(_ value: ParamValue, as what: String) throws {
+        func refuse(_ zh: String, _ en: String) -> ParamError {
+            ParamError(zh: "\(what): \(name) \(zh)", en: "\(what): \(name) \(en)")
+        }
+        switch (kind, value) {
+        case (.money, .integer(let i)), (.count, .integer(let i)), (.percent, .integer(let i)):
+            if kind == .money, i < 0 { throw refuse("不能为负数", "cannot be negative") }
+            if kind == .money, i > Money(yuan: 1_000_000).fen { throw refuse("超过 ¥1,000,000.00, 不是慰问标准", "is over ¥1,000,000.00, not a relief standard") }
+            if let lo = min, i < lo {
+                throw refuse("不能小于 \(show(.integer(lo)))", "cannot be below \(show(.integer(lo), english: true))")
+            }
+            if let hi = max, i > hi {
+                throw refuse("不能大于 \(show(.integer(hi)))", "cannot be above \(show(.integer(hi), english: true))")
+            }
+        case (.flag, .boolean), (.text, .string): break
+        default:
+            throw refuse("是\(kind.chinese), 给的值 \(value) 不是", "is a \(kind.rawValue) param, and \(value) is not one")
         }
     }
 }
@@ -118,6 +236,10 @@ public struct Plan: Sendable {
     public var errors: [DecisionError]
     /// Params as the run used them (declared, then overridden by --set).
     public var params: [String: ParamValue]
+    /// The params' kinds, labels and bounds, by name.
+    public var paramSpecs: [ParamSpec] = []
+    /// The budget the run was fitted to (the campaign's, or a what-if's).
+    public var budget: Money = .zero
     public var modules: [LoadedModule]
     public var caps: [Caps]
     /// Lines the script printed.

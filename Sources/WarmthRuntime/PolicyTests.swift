@@ -81,26 +81,86 @@ public enum PolicyTestRunner {
         }
 
         var policies: [String: LuaReference] = [:]
-        // Fixture columns must outlive the sandbox's households.
-        var keep: [LuaHouseholdColumns] = []
-        defer { withExtendedLifetime(keep) {} }
+        // Every household a test holds was made here, from columns the runner keeps: by their
+        // address, the table its rows come from (the columns must also outlive the households).
+        var sources: [UnsafeRawPointer: (table: HouseholdTable, columns: LuaHouseholdColumns)] = [:]
+        defer { withExtendedLifetime(sources) {} }
+        let testDay = PolicyTestRunner.referenceDate
+        // One session per policy file: its declaration is read once, each evaluation is fresh.
+        var sessions: [String: PolicySession] = [:]
+        var madeHouseholds: Int64 = 0
+
+        func households(from table: HouseholdTable) throws -> LuaReference {
+            let columns = ShardEvaluator.columns(for: table, referenceDate: testDay)
+            sources[columns.address] = (table, columns)
+            return try ShardEvaluator.makeHouseholds(in: sandbox, columns: columns, range: 0..<table.count)
+        }
+
         // The closures live in the state; they hold the sandbox unowned, or it would never be freed.
         sandbox.addHostFunction("load_policy") { [unowned sandbox] call in
             let lua = sandbox.lua
             let path = try resolve(call, suffix: ".lua")
             if let loaded = policies[path] { return loaded }
             let policy = try PolicyFile(path: path)
+            try sandbox.armDeclaring()
             let chunk = try lua.load(policy.source, chunkName: policy.path)
             let result = try lua.call(chunk.reference, [], results: 1)[0]
             policies[path] = result
             return result
         }
-        sandbox.addHostFunction("fixture") { [unowned sandbox] call in
+        sandbox.addHostFunction("fixture") { call in
             let path = try resolve(call, suffix: ".csv")
-            let table = try fixture(path)
-            let columns = ShardEvaluator.columns(for: table, referenceDate: Day(year: 2025, month: 12, day: 20)!)
-            keep.append(columns)
-            return try ShardEvaluator.makeHouseholds(in: sandbox, columns: columns, range: 0..<table.count)
+            return try households(from: try fixture(path))
+        }
+        // A household from the fields a test gives (checked by warmth.test first), with a valid
+        // ID number made up to fit its age and sex: the same object a run decides on.
+        sandbox.addHostFunction("household") { [unowned sandbox] call in
+            guard case .table(let spec) = try call.argument(1) else { throw SandboxError("household takes a table") }
+            madeHouseholds += 1
+            let h = try PolicyTestRunner.household(spec, number: madeHouseholds, on: testDay)
+            let list = try households(from: HouseholdTable([h]))
+            return sandbox.lua.itemReference(list, 1)
+        }
+        // Evaluate a policy through the engine `warmth run` uses, over households the test made:
+        // (policy, households, params, options) → the plan, as a table.
+        sandbox.addHostFunction("evaluate") { [unowned sandbox] call in
+            let lua = sandbox.lua
+            guard let path = policies.first(where: { call.isSame(1, as: $0.value) })?.key
+                    ?? sandbox.requiredModules().first(where: { call.isSame(1, as: $0.module) })?.path else {
+                throw SandboxError("expected a policy loaded with require \"policy\" or t.policy(path); a table built in the test does not run through the engine")
+            }
+            let found = call.households(2)
+            if let bad = found.notHousehold {
+                throw SandboxError(bad == 0 ? "expected a list of households (made with t.household or t.fixture)"
+                                   : "item \(bad) of the list is not a household made with t.household or t.fixture")
+            }
+            var table = HouseholdTable()
+            table.reserve(found.rows.count)
+            for (columns, row) in found.rows {
+                guard let source = sources[columns] else { throw SandboxError("a household from another test file cannot be decided here") }
+                table.append(source.table.household(at: row))
+            }
+            let (params, options) = (try call.argument(3), try call.argument(4))
+            let campaign = try PolicyTestRunner.campaign(options)
+            let template: PolicySession
+            if let s = sessions[path] {
+                template = s
+            } else {
+                template = try PolicySession(policy: try PolicyFile(path: path), campaign: campaign, households: HouseholdTable(),
+                                             limits: limits, stdlib: stdlib, workers: 1)
+                sessions[path] = template
+            }
+            let session = PolicySession(declaredBy: template, campaign: campaign, households: table, workers: 1)
+            var scenario = Scenario(params: try PolicyTestRunner.params(params))
+            if case .table(let o) = options {
+                if case .integer(let b) = o["budget"] { scenario.budget = Money(fen: b) }
+                if case .integer(let c) = o["committed"] { scenario.committed = Money(fen: c) }
+                if case .table(let paid) = o["paid_ids"] {
+                    scenario.alreadyPaid = Set(paid.array.compactMap { if case .integer(let i) = $0 { i } else { nil } })
+                }
+            }
+            let plan = try session.evaluate(scenario)
+            return try lua.reference(.table(PolicyTestRunner.luaPlan(plan)))
         }
 
         let t = try sandbox.rawModule("warmth.test")
@@ -128,6 +188,109 @@ public enum PolicyTestRunner {
                                             line: Int(out[3].integerValue ?? 0)))
         }
         return results
+    }
+}
+
+extension PolicyTestRunner {
+    /// The day a test household's age is counted to (the test campaign's default start).
+    static let referenceDate = Day(year: 2025, month: 12, day: 20)!
+
+    /// A household from a test's fields (already checked by warmth.test): categories and causes
+    /// as bit sets, age and sex turned into a made-up, valid ID number.
+    static func household(_ spec: LuaTable, number: Int64, on day: Day) throws -> Household {
+        func text(_ key: String) -> String? { if case .string(let s) = spec[key] { s } else { nil } }
+        func integer(_ key: String) -> Int64? { if case .integer(let i) = spec[key] { i } else { nil } }
+        let age = Int(integer("age") ?? 45)
+        guard (0...120).contains(age) else { throw SandboxError("household: age is a whole number of years from 0 to 120") }
+        let male = text("sex") != "女"
+        // Born on 15 June, so that the age holds from mid-June to mid-June around the reference day.
+        let year = day.year - age - (day.month * 100 + day.day < 615 ? 1 : 0)
+        let serial = Int(number % 500) * 2 + (male ? 1 : 0)
+        let first17 = String(format: "340503%04d0615%03d", year, serial)
+        let idNumber = first17 + String(IDNumber.checkCharacter(for: first17)!)
+        func vocabulary(_ key: String, _ list: [String]) throws -> String? {
+            guard let v = text(key) else { return nil }
+            guard list.contains(v) else { throw SandboxError("household: unknown \(key) “\(v)”; known: \(list.joined(separator: "、"))") }
+            return v
+        }
+        var registered: Day?
+        if let r = text("registered_on") {
+            guard let d = Day(r) else { throw SandboxError("household: registered_on is a date such as \"2024-03-01\"") }
+            registered = d
+        }
+        return Household(id: integer("id") ?? 1_000_000_000 + number, idNumber: idNumber, name: text("name") ?? "测试户", unitCode: text("unit") ?? "TEST",
+                         members: Int(integer("members") ?? 3), incomePerCapita: Money(fen: integer("income") ?? Money(yuan: 1500).fen),
+                         categories: NameSet(bits: integer("categories") ?? 0), causes: NameSet(bits: integer("causes") ?? 0),
+                         difficultyType: try vocabulary("difficulty", Vocabulary.difficultyTypes),
+                         mainCause: try vocabulary("main_cause", Vocabulary.fileCauses),
+                         identity: try vocabulary("identity", Vocabulary.identities),
+                         fileStatus: try vocabulary("file_status", Vocabulary.fileStatuses) ?? "正式", registeredOn: registered)
+    }
+
+    /// The campaign a test's options give (`campaign = t.campaign { … }`), or the default one.
+    static func campaign(_ options: LuaValue) throws -> Campaign {
+        var spec = LuaTable()
+        if case .table(let o) = options, case .table(let c) = o["campaign"] { spec = c }
+        func text(_ key: String) -> String? { if case .string(let s) = spec[key] { s } else { nil } }
+        func day(_ key: String, _ fallback: String) throws -> Day {
+            guard let d = Day(text(key) ?? fallback) else { throw SandboxError("campaign: \(key) is a date such as \"2025-12-20\"") }
+            return d
+        }
+        var budget = Money(yuan: 1_000_000)
+        if case .integer(let b) = spec["budget"] { budget = Money(fen: b) }
+        let phase = Campaign.Phase(rawValue: text("phase") ?? "准备") ?? .preparation
+        var funds: [Campaign.Fund] = []
+        if case .table(let f) = spec["funds"] {
+            for (k, v) in f.hash.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+                if case .string(let source) = k, case .integer(let amount) = v { funds.append(Campaign.Fund(source: source, amount: Money(fen: amount))) }
+            }
+        }
+        return Campaign(name: text("name") ?? "测试活动", unitCode: text("unit") ?? "TEST", start: try day("start", "2025-12-20"),
+                        end: try day("finish", "2026-02-10"), phase: phase, budget: budget, funds: funds)
+    }
+
+    /// A test's params: plain values (the kinds are checked by the session).
+    static func params(_ value: LuaValue) throws -> [String: ParamValue] {
+        guard case .table(let t) = value else { return [:] }
+        var out: [String: ParamValue] = [:]
+        for (k, v) in t.hash {
+            guard case .string(let name) = k else { throw SandboxError("params: param names are strings") }
+            switch v {
+            case .integer(let i): out[name] = .integer(i)
+            case .string(let s): out[name] = .string(s)
+            case .boolean(let b): out[name] = .boolean(b)
+            default: throw SandboxError("params: \(name) must be an integer, a string or a boolean")
+            }
+        }
+        return out
+    }
+
+    /// A plan as the test module reads it: each payout with the position of its household in
+    /// the list the test gave.
+    static func luaPlan(_ plan: Plan) -> LuaTable {
+        let payouts: [LuaValue] = plan.payouts.map { p in
+            var t = LuaTable(fields: [
+                "index": .integer(Int64(p.household + 1)), "amount": .integer(p.amount.fen), "category": .string(p.category),
+                "kind": .string(p.kind.rawValue), "reason": .string(p.reason), "rule": .string(p.rule),
+            ])
+            if let g = p.goods { t["goods"] = .string(g) }
+            if let s = p.score { t["score"] = .integer(s) }
+            if let r = p.rule.range(of: ":[0-9]+$", options: .regularExpression) ?? p.rule.range(of: ":[0-9]+\\)$", options: .regularExpression),
+               let line = Int64(p.rule[r].filter(\.isNumber)) {
+                t["line"] = .integer(line)
+            }
+            if let items = p.items {
+                t["items"] = .table(LuaTable(array: items.map { i in
+                    var e = LuaTable(fields: ["kind": .string(i.kind.rawValue), "value": .integer(i.value.fen)])
+                    if let d = i.description { e["description"] = .string(d) }
+                    if let q = i.quantity { e["quantity"] = .string(q) }
+                    return .table(e)
+                }))
+            }
+            return .table(t)
+        }
+        return LuaTable(fields: ["payouts": .table(LuaTable(array: payouts)), "duplicates": .integer(Int64(plan.duplicates)),
+                                 "budget": .integer(plan.budget.fen)])
     }
 }
 

@@ -174,6 +174,7 @@ public final class Sandbox {
         }
         loading.insert(name)
         defer { loading.remove(name) }
+        if !isStdlib { try armDeclaring() }
         let chunk = try lua.load(String(decoding: data, as: UTF8.self), chunkName: Sandbox.display(path))
         let nameRef = try lua.reference(.string(name))
         let results = try lua.call(chunk.reference, isStdlib ? [nameRef, hostHelpers] : [nameRef], results: 1)
@@ -185,6 +186,18 @@ public final class Sandbox {
         modules[name] = module
         loaded.append(LoadedModule(name: name, path: Sandbox.display(path), sha256: SHA256.hex(data)))
         return module
+    }
+
+    /// A unit's script is about to run its top level: amounts it makes with `w.yuan` are money
+    /// params again (the stdlib infers a bare integer param's kind from them).
+    func armDeclaring() throws {
+        guard let w = rawModules["warmth"] else { return }
+        _ = try lua.call(lua.fieldReference(w, "_declaring"), [], results: 0)
+    }
+
+    /// Every module loaded so far, by its path, with the value `require` gave the script.
+    func requiredModules() -> [(path: String, module: LuaReference)] {
+        loaded.compactMap { m in modules[m.name].map { (m.path, $0) } }
     }
 
     /// Give the stdlib modules one more host function (`host.NAME` in their code).

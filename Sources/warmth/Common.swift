@@ -79,14 +79,20 @@ func displayWidth(_ text: String) -> Int {
 
 /// The per-category table the summaries print: 类别, 人次, 金额(元), 万元, and the total.
 func categoryTable(_ rows: [CategoryTotal], lang l: Language, indent: String = "") -> String {
+    let total = (persons: rows.reduce(0) { $0 + $1.personTimes }, amount: rows.reduce(Money.zero) { $0 + $1.amount })
+    // Every column is as wide as its widest cell (by display width: a CJK character takes two)
+    // plus two spaces, so no figure runs into the next however large.
     let width = max(12, rows.map { displayWidth($0.category) }.max() ?? 0) + 2
+    let persons = max(8, displayWidth("\(total.persons)") + 2)
+    let yuan = max(18, displayWidth(total.amount.yuanText) + 2)
+    let wan = max(14, displayWidth(total.amount.wanText) + 2)
     func line(_ name: String, _ count: Int, _ amount: Money) -> String {
-        indent + pad(name, width) + padLeft("\(count)", 8) + padLeft(amount.yuanText, 18) + padLeft(amount.wanText, 14) + "\n"
+        indent + pad(name, width) + padLeft("\(count)", persons) + padLeft(amount.yuanText, yuan) + padLeft(amount.wanText, wan) + "\n"
     }
-    var out = indent + pad(l.say("类别", "Category"), width) + padLeft(l.say("人次", "Persons"), 8)
-        + padLeft(l.say("金额(元)", "Amount (yuan)"), 18) + padLeft(l.say("万元", "10k yuan"), 14) + "\n"
+    var out = indent + pad(l.say("类别", "Category"), width) + padLeft(l.say("人次", "Persons"), persons)
+        + padLeft(l.say("金额(元)", "Amount (yuan)"), yuan) + padLeft(l.say("万元", "10k yuan"), wan) + "\n"
     for r in rows { out += line(r.category, r.personTimes, r.amount) }
-    out += line(l.say("合计", "Total"), rows.reduce(0) { $0 + $1.personTimes }, rows.reduce(Money.zero) { $0 + $1.amount })
+    out += line(l.say("合计", "Total"), total.persons, total.amount)
     return out
 }
 

@@ -94,27 +94,47 @@ struct Run: ParsableCommand {
         let context = try RunContext(store: s, campaignName: campaign, unitName: unit)
         let loaded = clock.now
         let policyFile = try PolicyFile(path: policy)
-        var request = RunRequest(policy: policyFile, campaign: context.campaign, households: context.households,
-                                 overrides: try parseSettings(settings), limits: limitOptions.limits,
-                                 workers: limitOptions.workers, keepGoing: keepGoing, maxErrors: maxErrors)
-        request.stdlib = ModulePaths.defaultStdlib()
-        request.vocabulary = try s.vocabulary(for: context.unit.code)
+        let session = try PolicySession(policy: policyFile, campaign: context.campaign, households: context.households,
+                                        limits: limitOptions.limits, workers: limitOptions.workers,
+                                        vocabulary: try s.vocabulary(for: context.unit.code))
+        var scenario = Scenario(params: try session.parse(try parseSettings(settings)))
+        scenario.keepGoing = keepGoing
+        scenario.maxErrors = maxErrors
         // 不重: households already paid in this campaign, by any unit, are not paid again; and
         // allocate fits the plan to what the ledger has left of the budget.
-        request.alreadyPaid = try s.paidHouseholds(campaignID: context.campaign.id!)
+        scenario.alreadyPaid = try s.paidHouseholds(campaignID: context.campaign.id!)
         let committed = try s.committedTotal(campaignID: context.campaign.id!)
-        request.committed = committed
+        scenario.committed = committed
         if isatty(STDERR_FILENO) != 0, context.households.count >= 20_000 {
-            request.progress = ProgressBar.draw
+            scenario.progress = ProgressBar.draw
         }
-        let plan = try Engine.evaluate(request)
-        if request.progress != nil { ProgressBar.clear() }
+        let plan = try session.evaluate(scenario)
+        // With --set, the same households at the policy's own params: the baseline to compare with.
+        var diff: PlanDiff?
+        if !scenario.params.isEmpty {
+            var base = scenario
+            base.params = [:]
+            diff = PlanDiff(baseline: try session.evaluate(base), scenario: plan)
+        }
+        if scenario.progress != nil { ProgressBar.clear() }
         let evaluated = clock.now
 
         for line in plan.printed.prefix(50) { warn("print: " + LuaError(kind: .runtime, message: line).message) }
         let report = SummaryReport(plan: plan, campaign: context.campaign, unit: context.unit, lang: store.lang,
                                    duplicates: plan.duplicates, committed: committed)
         print(report.text, terminator: "")
+        if let diff {
+            // Units are shown under the run unit's children (a city's districts), not leaf by leaf.
+            let parents = Dictionary(try s.units().map { ($0.code, $0.parentCode) }, uniquingKeysWith: { a, _ in a })
+            let top = context.unit.code
+            func child(_ code: String) -> String {
+                var c = code
+                while let p = parents[c] ?? nil, p != top { c = p }
+                return c
+            }
+            print(DiffReport(diff: diff, baseline: session.declaration, scenario: plan, budget: plan.budget - committed, lang: store.lang,
+                             group: child).text, terminator: "")
+        }
 
         // A unit below the organiser runs within the organiser's limits: its policy must say so.
         let underOrganiser = context.unit.code != context.campaign.unitCode
@@ -186,11 +206,11 @@ struct Explain: ParsableCommand {
         let s = try store.open(readOnly: true)
         guard let c = try s.campaign(named: campaign) else { throw Failure("no campaign named '\(campaign)': see 'warmth campaign list'") }
         let h = try store.household(household, in: s)
-        var request = RunRequest(policy: try PolicyFile(path: policy), campaign: c, households: HouseholdTable([h]),
-                                 overrides: try parseSettings(settings), limits: limitOptions.limits, workers: 1)
-        request.trackParams = true
-        request.vocabulary = try s.vocabulary(for: h.unitCode)
-        let plan = try Engine.evaluate(request)
+        let session = try PolicySession(policy: try PolicyFile(path: policy), campaign: c, households: HouseholdTable([h]),
+                                        limits: limitOptions.limits, workers: 1, vocabulary: try s.vocabulary(for: h.unitCode))
+        var scenario = Scenario(params: try session.parse(try parseSettings(settings)))
+        scenario.trackParams = true
+        let plan = try session.evaluate(scenario)
         let l = store.lang
         print("\(h.name)  \(h.maskedIDNumber)  \(h.unitCode)  \(l.say("人口", "members")) \(h.members)  \(l.say("人均月收入", "income/person")) \(h.incomePerCapita.yuanText)")
         let names = try s.vocabulary(for: h.unitCode)
@@ -208,10 +228,11 @@ struct Explain: ParsableCommand {
         if !plan.paramsRead.isEmpty {
             print(l.say("用到的参数:", "Params used:"))
             for name in plan.paramsRead {
-                let value = plan.params[name]
-                let shown: String
-                if case .integer(let fen) = value { shown = "\(Money(fen: fen).yuanText) (\(fen) fen)" } else { shown = value?.description ?? "nil" }
-                print("  \(name) = \(shown)")
+                guard let value = plan.params[name] else {
+                    print(l.say("  \(name) = nil (策略没有这个参数)", "  \(name) = nil (the policy has no such param)"))
+                    continue
+                }
+                print("  " + ParamLine.text(name: name, value: value, spec: plan.paramSpecs.first { $0.name == name }, lang: l))
             }
         }
         if plan.hasAllocate {

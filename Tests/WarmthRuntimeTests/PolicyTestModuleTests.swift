@@ -116,7 +116,7 @@ let samplePolicy = """
         #expect(results.map(\.name) == ["alpha passes"])
     }
 
-    @Test("cases tables report the failing case at the table's line")
+    @Test("cases tables report the failing case at the case's own line")
     func cases() {
         let results = runTestFile("""
             local t = require "warmth.test"
@@ -129,7 +129,8 @@ let samplePolicy = """
             }
             """, policy: samplePolicy)
         #expect(results.map(\.status) == [.pass, .pass, .fail])
-        #expect(results[2].message.contains("x_test.lua:4: case 3: expected a payout of ¥1.00, got ¥600.00"), "\(results[2].message)")
+        #expect(results[2].message.contains("x_test.lua:7: case 3: expected a payout of ¥1.00, got ¥600.00"), "\(results[2].message)")
+        #expect(results[2].line == 7)
     }
 
     @Test("TAP output has a plan line and one ok/not ok line per test")

@@ -247,7 +247,7 @@ t.describe("the city's caps (within scripts/city/policy.lua)", function()
   t.it("refuses a registered standard of 500 yuan: a registered single mother's 700 is over the city's 600", function()
     -- EXPECTED.md §4: #4 刘芳 would get 500 + 200 = 700 > 600.
     t.expect(function() t.run(policy, households, { registered = yuan(500) }) end)
-      .to_fail("¥700.00 as 特困职工家庭 is over the cap of ¥600.00 set by scripts/city/policy.lua")
+      .to_fail("would get ¥700.00 as 特困职工家庭, over the cap of ¥600.00 set by scripts/city/policy.lua")
   end)
 
   t.it("accepts a single mother's top-up at the cap (200 yuan, 600 in all) and refuses it one fen over", function()
@@ -269,8 +269,9 @@ t.describe("the city's caps (within scripts/city/policy.lua)", function()
     t.expect_totals(plan, { total = yuan(3700), count = 9 })
   end)
 
-  t.it("does not apply the caps to a single decision: t.decide pays a raised standard as it is", function()
-    -- Caps bind a run (t.run, warmth run), not decide: a what-if with t.decide shows the raw amount.
-    t.expect(t.decide(policy, household { "在档困难职工" }, { registered = yuan(900) })).to_pay(yuan(900))
+  t.it("applies the city's caps to a single decision as a run does: t.decide refuses a raised standard", function()
+    -- t.decide goes through the same engine as warmth run: what a test passes, a run pays.
+    t.expect(function() t.decide(policy, household { "在档困难职工" }, { registered = yuan(900) }) end)
+      .to_fail("over the cap of ¥600.00 set by scripts/city/policy.lua")
   end)
 end)

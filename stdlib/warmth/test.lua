@@ -19,7 +19,7 @@
 local _, host = ...
 local w = require "warmth"
 
-local type, error, tostring, pairs, ipairs, select, setmetatable = type, error, tostring, pairs, ipairs, select, setmetatable
+local type, error, tostring, pairs, ipairs, select, setmetatable, getmetatable, pcall = type, error, tostring, pairs, ipairs, select, setmetatable, getmetatable, pcall
 local math_type, concat, sort, format = math.type, table.concat, table.sort, string.format
 
 local t = {}
@@ -119,7 +119,7 @@ local household_keys = {
   main_cause = true, identity = true, age = true, sex = true, registered_on = true, causes = true, categories = true,
   id = true,
 }
-local next_id = 0
+local made_at = {} -- household → the test file's line that made it (for a case's own line)
 
 local function readonly(data, kind)
   return setmetatable({}, {
@@ -131,16 +131,17 @@ local function readonly(data, kind)
 end
 
 --- Build a household from the fields a test cares about; the rest get sensible defaults
---- (3 members, income ¥1,500.00 a month per person, a live 正式 file, age 45, 男).
+--- (3 members, income ¥1,500.00 a month per person, a live 正式 file, age 45, 男). It is the
+--- same kind of object a run decides on, with a valid ID number made up to fit its age and sex.
 --- Categories are the list part: `household { "在档困难职工", "低保", members = 2, causes = {"因病"} }`.
 --- @param spec table
---- @return table a read-only household, like the ones a run decides on
+--- @return userdata a read-only household, as in a run
 function t.household(spec)
   spec = spec or {}
   if type(spec) ~= "table" then error("household takes a table", 2) end
   for k in pairs(spec) do
     if type(k) == "string" and not household_keys[k] then
-      error("household: unknown field " .. format("%q", k) .. " (known: name, unit, members, income, live, file_status, difficulty, main_cause, identity, age, sex, registered_on, categories, causes)", 2)
+      error("household: unknown field " .. format("%q", k) .. " (known: name, unit, members, income, live, file_status, difficulty, main_cause, identity, age, sex, registered_on, categories, causes, id)", 2)
     end
   end
   -- Names to a bit set, refusing an unknown one with the list of known ones.
@@ -158,31 +159,40 @@ function t.household(spec)
   local cats = bits(spec, host.category_bit, host.categories, "category")
     | bits(spec.categories or {}, host.category_bit, host.categories, "category")
   local causes = bits(spec.causes or {}, host.cause_bit, host.causes, "hardship cause")
-  local status = spec.file_status or "正式"
-  local statuses = { ["正式"] = true, ["临时救助"] = true, ["注销"] = true, ["脱困"] = true }
-  if not statuses[status] then
+  local statuses = { ["正式"] = true, ["临时救助"] = true, ["注销"] = false, ["脱困"] = false }
+  local status = spec.file_status
+  if spec.live == false and status == nil then status = "注销" end
+  status = status or "正式"
+  if statuses[status] == nil then
     error("household: unknown file_status " .. format("%q", tostring(status)) .. " (正式, 临时救助, 注销 or 脱困)", 2)
   end
-  if spec.income ~= nil and (math_type(spec.income) ~= "integer" or spec.income < 0) then
-    error("household: income is fen per person per month, an integer (w.yuan(1200)), not " .. show(spec.income), 2)
+  if spec.live ~= nil and spec.live ~= statuses[status] then
+    error("household: live = " .. tostring(spec.live) .. " does not fit file_status " .. status .. " (正式 and 临时救助 are live)", 2)
   end
-  if spec.members ~= nil and (math_type(spec.members) ~= "integer" or spec.members < 1 or spec.members > 20) then
-    error("household: members is a whole number from 1 to 20, not " .. show(spec.members), 2)
+  local function whole(key, lo, hi, what)
+    local v = spec[key]
+    if v ~= nil and (math_type(v) ~= "integer" or v < lo or (hi and v > hi)) then
+      error("household: " .. key .. " is " .. what .. ", not " .. show(v), 3)
+    end
   end
-  local live = spec.live
-  if live == nil then live = status == "正式" or status == "临时救助" end
+  whole("income", 0, nil, "fen per person per month, an integer (w.yuan(1200))")
+  whole("members", 1, 20, "a whole number from 1 to 20")
+  whole("age", 0, 120, "a whole number of years from 0 to 120")
+  whole("id", 1, nil, "a positive whole number")
+  for _, key in ipairs { "name", "unit", "difficulty", "main_cause", "identity", "registered_on" } do
+    if spec[key] ~= nil and type(spec[key]) ~= "string" then error("household: " .. key .. " is text, not " .. show(spec[key]), 2) end
+  end
   local sex = spec.sex
+  if sex ~= nil and sex ~= "男" and sex ~= "女" then error("household: sex is \"男\" or \"女\", not " .. show(sex), 2) end
   if sex == nil then sex = (cats & host.category_bit["单亲女职工"] ~= 0) and "女" or "男" end
-  next_id = next_id + 1
-  local data = {
-    id = spec.id or next_id, name = spec.name or "测试户", unit = spec.unit or "TEST", members = spec.members or 3,
-    income = spec.income or w.yuan(1500), file_status = status, live = live,
-    difficulty = spec.difficulty, main_cause = spec.main_cause, identity = spec.identity,
-    age = spec.age or 45, sex = sex, registered_on = spec.registered_on,
-    _categories = cats, _causes = causes,
-  }
-  setmetatable(data, { __index = w._household_methods })
-  return readonly(data, "household")
+  local ok, h = pcall(host.household, {
+    id = spec.id, name = spec.name, unit = spec.unit, members = spec.members, income = spec.income, file_status = status,
+    difficulty = spec.difficulty, main_cause = spec.main_cause, identity = spec.identity, age = spec.age, sex = sex,
+    registered_on = spec.registered_on, categories = cats, causes = causes,
+  })
+  if not ok then error(type(h) == "string" and h:gsub("^[^\n]-warmth/test%.lua:%d+: ", "", 1) or tostring(h), 2) end
+  made_at[h] = host.caller_line(1)
+  return h
 end
 
 --- A campaign for tests: budget in fen, dates as strings.
@@ -190,20 +200,11 @@ function t.campaign(spec)
   spec = spec or {}
   local data = {
     name = spec.name or "测试活动", unit = spec.unit or "TEST", start = spec.start or "2025-12-20",
-    finish = spec.finish or "2026-02-10", reference_date = spec.reference_date or spec.start or "2025-12-20",
+    finish = spec.finish or "2026-02-10", reference_date = spec.start or "2025-12-20",
     budget = spec.budget or w.yuan(1000000), phase = spec.phase or "准备", funds = spec.funds or {},
   }
+  if data.budget ~= nil then w.check_amount(data.budget, "the campaign's budget", 2) end
   return readonly(data, "campaign")
-end
-
-local function params_of(policy, overrides)
-  local p = {}
-  for k, v in pairs(policy.params or {}) do p[k] = v end
-  for k, v in pairs(overrides or {}) do
-    if p[k] == nil then error("params: the policy has no param " .. format("%q", k), 3) end
-    p[k] = v
-  end
-  return readonly(p, "params")
 end
 
 local function check_policy(policy, level)
@@ -212,12 +213,69 @@ local function check_policy(policy, level)
   end
 end
 
---- Decide one household with a policy; params may override the policy's own.
+-- A flat copy of a campaign's fields, for the host.
+local function campaign_fields(c)
+  if c == nil then return nil end
+  if getmetatable(c) ~= "campaign" then error("expected a campaign made with t.campaign { ... }, got " .. show(c), 4) end
+  local funds = {}
+  for k, v in pairs(c.funds) do
+    if type(k) == "string" and math_type(v) == "integer" then funds[k] = v end
+  end
+  return { name = c.name, unit = c.unit, start = c.start, finish = c.finish, budget = c.budget, phase = c.phase, funds = funds }
+end
+
+-- Evaluate through the host's engine, the one `warmth run` uses: the same result checks, caps
+-- through the whole `within` chain, allocate with the budget, 不重 against `paid`.
+local option_keys = { campaign = true, budget = true, paid = true, committed = true }
+local function evaluate(policy, households, params, options, level)
+  local flat = {}
+  if params ~= nil then
+    if type(params) ~= "table" then error("params is a table { name = value }, not " .. show(params), level + 1) end
+    for k, v in pairs(params) do
+      if type(k) ~= "string" or type(v) == "table" or type(v) == "function" then
+        error("params: " .. tostring(k) .. " must be a name with an integer, a string or a boolean", level + 1)
+      end
+      flat[k] = v
+    end
+  end
+  local opts = {}
+  if options ~= nil then
+    if getmetatable(options) == "campaign" then options = { campaign = options } end
+    if type(options) ~= "table" then error("options are { budget = …, paid = { … }, committed = …, campaign = t.campaign { … } }", level + 1) end
+    for k in pairs(options) do
+      if not option_keys[k] then error("options: unknown key " .. format("%q", tostring(k)) .. " (budget, paid, committed, campaign)", level + 1) end
+    end
+    opts.campaign = campaign_fields(options.campaign)
+    if options.budget ~= nil then opts.budget = w.check_amount(options.budget, "the budget", level + 1) end
+    if options.committed ~= nil then opts.committed = w.check_amount(options.committed, "what is already committed", level + 1) end
+    if options.paid ~= nil then
+      local ids = {}
+      for i, h in ipairs(options.paid) do
+        if getmetatable(h) ~= "household" then error("paid: item " .. i .. " is not a household", level + 1) end
+        ids[i] = h.id
+      end
+      opts.paid_ids = ids
+    end
+  end
+  local ok, plan = pcall(host.evaluate, policy, households, flat, opts)
+  if not ok then
+    -- Blame the test's line, not this module's: the message names the policy's line itself.
+    plan = type(plan) == "string" and plan:gsub("^[^\n]-warmth/test%.lua:%d+: ", "", 1) or tostring(plan)
+    error(plan, level + 1)
+  end
+  return plan
+end
+
+--- Decide one household with a policy, through the engine `warmth run` uses (its checks and
+--- caps hold); params may override the policy's own; the fourth argument is a campaign
+--- (t.campaign) or options as for t.run.
 --- @return table|nil the payout, or nil
 function t.decide(policy, h, params, campaign)
   check_policy(policy, 2)
+  if getmetatable(h) ~= "household" then error("t.decide takes a household made with t.household or t.fixture, not " .. show(h), 2) end
   current_household = h
-  return policy.decide(h, params_of(policy, params), campaign or t.campaign())
+  local plan = evaluate(policy, { h }, params, campaign, 2)
+  return plan.payouts[1]
 end
 
 -- ---------------------------------------------------------------- expectations
@@ -316,15 +374,20 @@ end
 ---       { "在档困难职工家庭 gets 600 yuan", t.household { "在档困难职工" }, pays = w.yuan(600), category = "特困职工家庭" },
 ---       { "no category, no payout", t.household {}, pays = 0 },
 ---     }
---- `pays = 0` (or false) means no payout; `params = {...}` overrides params for that case.
+--- `pays = 0` (or false) means no payout; `params = {...}` overrides params for that case. A
+--- failing case is reported at its own line (the line where its household is made).
 function t.cases(policy, title)
   check_policy(policy, 2)
   local where = host.caller_where(1)
-  local line = tonumber(where:match(":(%d+): $")) or 0
+  local file, at = where:match("^(.-):(%d+): $")
+  at = tonumber(at) or 0
   return function(list)
     for i, case in ipairs(list) do
       local name = case[1] or ("case " .. i)
       local h = case[2]
+      -- The case's own line: where its household was made (a case is one row of the table).
+      local line = made_at[h] or at
+      local here = file and (file .. ":" .. line .. ": ") or where
       local function check()
         local p = t.decide(policy, h, case.params, case.campaign)
         if case.pays == 0 or case.pays == false then
@@ -343,7 +406,7 @@ function t.cases(policy, title)
           if not ok then
             -- Report at the cases table in the test file, naming the case, not inside this module.
             message = type(message) == "string" and message:gsub("^[^\n]-:%d+: ", "", 1) or tostring(message)
-            error(where .. "case " .. i .. ": " .. message, 0)
+            error(here .. "case " .. i .. ": " .. message, 0)
           end
         end,
       }
@@ -372,50 +435,32 @@ function t.policy(path)
   return host.load_policy(path)
 end
 
---- Run a policy's decisions over a list of households with the caps `warmth run` applies (its
---- own and those of the policies it runs `within`; not `allocate`), and return
---- the plan: `total`, `count` (person-times), `by_category[c] = {count=, amount=}`,
---- `by_unit[u] = {count=, amount=}`, `payouts` (each with its `household`), and `left(budget)`.
-function t.run(policy, households, params, campaign)
+--- Run a policy over a list of households exactly as `warmth run` does — its checks, the caps
+--- of its own and of the policies it runs `within`, `allocate` fitted to the budget, and 不重 —
+--- and return the plan: `total`, `count` (person-times), `by_category[c] = {count=, amount=}`,
+--- `by_unit[u] = {count=, amount=}`, `payouts` (each with its `household`), `duplicates`, and
+--- `left(budget)`. Options: `budget` (what allocate fits to; the campaign's by default), `paid`
+--- (households already paid in the campaign), `committed` (fen the ledger already holds),
+--- `campaign` (t.campaign { … }); a campaign alone works too.
+function t.run(policy, households, params, options)
   check_policy(policy, 2)
-  local p = params_of(policy, params)
-  local c = campaign or t.campaign()
-  local caps = {}
-  if policy.caps then caps[#caps + 1] = { caps = policy.caps, from = "the policy's own caps" } end
-  local path = policy.within
-  while path do
-    local parent = host.load_policy(path)
-    if parent.caps then caps[#caps + 1] = { caps = parent.caps, from = path } end
-    path = parent.within
-  end
-  local plan = { total = 0, count = 0, by_category = {}, by_unit = {}, payouts = {} }
-  for _, h in ipairs(households) do
-    current_household = h
-    local pay = policy.decide(h, p, c)
-    if pay ~= nil then
-      w.check_amount(pay.amount, "the payout amount", 2)
-      for _, cap in ipairs(caps) do
-        local limit = cap.caps.categories and cap.caps.categories[pay.category]
-        if limit and pay.amount > limit then
-          fail(format("%s as %s is over the cap of %s set by %s", money(pay.amount), pay.category, money(limit), cap.from), 2)
-        end
-        if cap.caps.per_household and pay.amount > cap.caps.per_household then
-          fail(format("%s is over the cap of %s per household set by %s", money(pay.amount), money(cap.caps.per_household), cap.from), 2)
-        end
-      end
-      plan.total = plan.total + pay.amount
-      plan.count = plan.count + 1
-      local bc = plan.by_category[pay.category] or { count = 0, amount = 0 }
-      bc.count, bc.amount = bc.count + 1, bc.amount + pay.amount
-      plan.by_category[pay.category] = bc
-      local bu = plan.by_unit[h.unit] or { count = 0, amount = 0 }
-      bu.count, bu.amount = bu.count + 1, bu.amount + pay.amount
-      plan.by_unit[h.unit] = bu
-      plan.payouts[#plan.payouts + 1] = { household = h, payout = pay }
-    end
-  end
+  if type(households) ~= "table" then error("t.run takes a list of households (t.fixture or t.household), not " .. show(households), 2) end
   current_household = nil
-  function plan.left(budget) return budget - plan.total end
+  local r = evaluate(policy, households, params, options, 2)
+  local plan = { total = 0, count = 0, by_category = {}, by_unit = {}, payouts = {}, duplicates = r.duplicates, budget = r.budget }
+  for _, pay in ipairs(r.payouts) do
+    local h = households[pay.index]
+    plan.total = plan.total + pay.amount
+    plan.count = plan.count + 1
+    local bc = plan.by_category[pay.category] or { count = 0, amount = 0 }
+    bc.count, bc.amount = bc.count + 1, bc.amount + pay.amount
+    plan.by_category[pay.category] = bc
+    local bu = plan.by_unit[h.unit] or { count = 0, amount = 0 }
+    bu.count, bu.amount = bu.count + 1, bu.amount + pay.amount
+    plan.by_unit[h.unit] = bu
+    plan.payouts[#plan.payouts + 1] = { household = h, payout = pay }
+  end
+  function plan.left(budget) return (budget or plan.budget) - plan.total end
   return plan
 end
 

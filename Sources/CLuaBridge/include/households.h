@@ -47,4 +47,10 @@ void wl_households_class(lua_State *L);
  * exist. Raises nothing while the host's memory limit is lifted (Swift calls it outside Lua). */
 void wl_push_households(lua_State *L, const wl_columns *cols, int64_t lo, int64_t n);
 
+/* For the list (a table) at `idx`: the columns and row of each of its first `max` items, which
+ * must be households made by wl_push_households. Returns how many items the list has (its raw
+ * length), or -k when item k is not a household. Raw access only: nothing here can raise, so it
+ * may run inside a Swift function called from Lua. */
+int64_t wl_household_rows(lua_State *L, int idx, const wl_columns **cols, int64_t *rows, int64_t max);
+
 #endif
