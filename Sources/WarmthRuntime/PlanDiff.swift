@@ -79,28 +79,24 @@ public struct PlanDiff: Sendable {
         precondition(baseline.households.count == scenario.households.count, "a diff compares plans over the same households")
         let n = baseline.households.count
         let t = baseline.households
-        var old = [Int64](repeating: 0, count: n), new = [Int64](repeating: 0, count: n)
-        var paidOld = [Bool](repeating: false, count: n), paidNew = [Bool](repeating: false, count: n)
+        var amounts = [[Int64]](repeating: [Int64](repeating: 0, count: n), count: 2)
+        var paid = [[Bool]](repeating: [Bool](repeating: false, count: n), count: 2)
         var categories: [String: Line] = [:]
         var units: [UInt32: Line] = [:]
-        for p in baseline.payouts {
-            old[p.household] += p.amount.fen
-            paidOld[p.household] = true
-            categories[p.category, default: Line(key: p.category)].baseCount += 1
-            categories[p.category]!.baseAmount += p.amount
-            let u = t.units[p.household]
-            units[u, default: Line(key: t.unitCodes[Int(u)])].baseCount += 1
-            units[u]!.baseAmount += p.amount
+        func add(_ line: inout Line, side: Int, _ amount: Money) {
+            if side == 0 { line.baseCount += 1; line.baseAmount += amount } else { line.count += 1; line.amount += amount }
         }
-        for p in scenario.payouts {
-            new[p.household] += p.amount.fen
-            paidNew[p.household] = true
-            categories[p.category, default: Line(key: p.category)].count += 1
-            categories[p.category]!.amount += p.amount
-            let u = t.units[p.household]
-            units[u, default: Line(key: t.unitCodes[Int(u)])].count += 1
-            units[u]!.amount += p.amount
+        // Side 0 is the baseline, side 1 the scenario.
+        for (side, plan) in [baseline, scenario].enumerated() {
+            for p in plan.payouts {
+                amounts[side][p.household] += p.amount.fen
+                paid[side][p.household] = true
+                let u = t.units[p.household]
+                add(&categories[p.category, default: Line(key: p.category)], side: side, p.amount)
+                add(&units[u, default: Line(key: t.unitCodes[Int(u)])], side: side, p.amount)
+            }
         }
+        let (old, new, paidOld, paidNew) = (amounts[0], amounts[1], paid[0], paid[1])
         baseCount = baseline.payouts.count
         count = scenario.payouts.count
         for i in 0..<n where paidOld[i] || paidNew[i] {

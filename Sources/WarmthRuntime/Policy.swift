@@ -50,8 +50,6 @@ public enum ParamValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The value as a policy's decide receives it, for comparing with what a script wrote.
-    public var integerValue: Int64? { if case .integer(let i) = self { i } else { nil } }
 }
 
 /// What a param means, declared in the policy (`w.money`, `w.count`, `w.flag`, `w.percent`,

@@ -62,7 +62,9 @@ struct Run: ParsableCommand {
         abstract: "Run a policy over a campaign's households: a dry run by default, --commit to write the ledger.",
         discussion: """
             Prints households considered and eligible, the total against the budget, and per category the \
-            person-times (人次) and amount (元 and 万元). Money params are set in yuan: --set registered=500. \
+            person-times (人次) and amount (元 and 万元). Params are set by their kind: money in yuan (--set registered=500), \
+            a count as a whole number, a percent as 85 or 85%, a flag as true/false. With --set, the run is compared with the \
+            policy's own params (the baseline): totals, per category and unit, and how many households gain or lose. \
             A household already paid in this campaign, by any unit, is reported as a duplicate and not paid again (不重). \
             A commit that would take the campaign over its budget is refused; a unit below the campaign's organiser \
             must run within the organiser's policy (within = "…") to commit.
@@ -72,7 +74,7 @@ struct Run: ParsableCommand {
     @Argument(help: "The policy script.") var policy: String
     @Option(help: "The campaign's name.") var campaign: String
     @Option(help: "Run for this unit's subtree (code or name; default: the campaign's unit).") var unit: String?
-    @Option(name: .customLong("set"), help: ArgumentHelp("Change a param for this run: NAME=VALUE (money in yuan).", valueName: "NAME=VALUE"))
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a param for this run: NAME=VALUE (money in yuan, a count as a whole number); prints the diff against the baseline.", valueName: "NAME=VALUE"))
     var settings: [String] = []
     @Option(help: ArgumentHelp("Write the plan, row by row, to this CSV file.", valueName: "plan.csv")) var out: String?
     @Flag(help: "Write the run and its payouts to the ledger, in one transaction.") var commit = false
@@ -198,7 +200,7 @@ struct Explain: ParsableCommand {
     @Argument(help: "The household's number or 18-digit ID number.") var household: String
     @Option(help: "The policy script.") var policy: String
     @Option(help: "The campaign's name.") var campaign: String
-    @Option(name: .customLong("set"), help: ArgumentHelp("Change a param: NAME=VALUE (money in yuan).", valueName: "NAME=VALUE"))
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a param: NAME=VALUE (money in yuan, a count as a whole number).", valueName: "NAME=VALUE"))
     var settings: [String] = []
     @OptionGroup var limitOptions: LimitOptions
 

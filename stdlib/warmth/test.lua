@@ -195,12 +195,21 @@ function t.household(spec)
   return h
 end
 
---- A campaign for tests: budget in fen, dates as strings.
+--- A campaign for tests: budget in fen, dates as strings. Ages are counted to its start (its
+--- reference date; `reference_date = …` is taken as the start when no start is given).
+local campaign_keys = { name = true, unit = true, start = true, finish = true, reference_date = true, budget = true, phase = true, funds = true }
 function t.campaign(spec)
   spec = spec or {}
+  if type(spec) ~= "table" then error("campaign takes a table", 2) end
+  for k in pairs(spec) do
+    if not campaign_keys[k] then
+      error("campaign: unknown field " .. format("%q", tostring(k)) .. " (name, unit, start, finish, reference_date, budget, phase, funds)", 2)
+    end
+  end
+  local start = spec.start or spec.reference_date or "2025-12-20"
   local data = {
-    name = spec.name or "测试活动", unit = spec.unit or "TEST", start = spec.start or "2025-12-20",
-    finish = spec.finish or "2026-02-10", reference_date = spec.start or "2025-12-20",
+    name = spec.name or "测试活动", unit = spec.unit or "TEST", start = start,
+    finish = spec.finish or "2026-02-10", reference_date = start,
     budget = spec.budget or w.yuan(1000000), phase = spec.phase or "准备", funds = spec.funds or {},
   }
   if data.budget ~= nil then w.check_amount(data.budget, "the campaign's budget", 2) end
