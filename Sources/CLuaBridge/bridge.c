@@ -313,6 +313,80 @@ void wl_readonly(lua_State *L, const char *kind) {
     lua_remove(L, -2);                  /* proxy */
 }
 
+/* ---------------------------------------------------------------- params that record reads */
+
+/* upvalues: data, bits; stack: proxy, key */
+static int wl_tp_index(lua_State *L) {
+    wl_context *c = wl_getcontext(L);
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TNUMBER) c->read_mask |= (uint64_t)1 << (lua_tointeger(L, -1) & 63);
+    lua_pop(L, 1);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/* upvalue: data; stack: proxy, key */
+static int wl_tp_next(lua_State *L) {
+    lua_settop(L, 2);
+    if (lua_next(L, lua_upvalueindex(1)) == 0) return 0;
+    return 2;
+}
+
+static int wl_tp_pairs(lua_State *L) {
+    wl_getcontext(L)->read_mask = ~(uint64_t)0;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushcclosure(L, wl_tp_next, 1);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static int wl_tp_len(lua_State *L) {
+    wl_getcontext(L)->read_mask = ~(uint64_t)0;
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, lua_upvalueindex(1)));
+    return 1;
+}
+
+void wl_tracking_params(lua_State *L) {
+    /* stack: data, bits */
+    int bits = lua_absindex(L, -1), data = bits - 1;
+    lua_createtable(L, 0, 0);           /* proxy */
+    lua_createtable(L, 0, 5);           /* proxy, mt */
+    lua_pushvalue(L, data);
+    lua_pushvalue(L, bits);
+    lua_pushcclosure(L, wl_tp_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, wl_ro_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushvalue(L, data);
+    lua_pushcclosure(L, wl_tp_pairs, 1);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushvalue(L, data);
+    lua_pushcclosure(L, wl_tp_len, 1);
+    lua_setfield(L, -2, "__len");
+    lua_pushliteral(L, "params");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);            /* data, bits, proxy */
+    lua_replace(L, data);
+    lua_settop(L, data);
+}
+
+/* stack: i — store the mask of the decision just made for household i, and clear it */
+static int wl_commit_mask(lua_State *L) {
+    wl_context *c = wl_getcontext(L);
+    lua_Integer i = lua_tointeger(L, 1);
+    if (c->masks && i >= 1 && i <= c->masks_count) c->masks[i - 1] = c->read_mask;
+    c->read_mask = 0;
+    return 0;
+}
+
+void wl_record_masks(wl_context *ctx, uint64_t *masks, int64_t n) {
+    ctx->masks = masks;
+    ctx->masks_count = masks ? n : 0;
+    ctx->read_mask = 0;
+}
+
 /* ---------------------------------------------------------------- libraries */
 
 static const struct {
@@ -409,6 +483,7 @@ void wl_pushhelper(lua_State *L, const char *name) {
     if (strcmp(name, "caller_where") == 0) lua_pushcfunction(L, wl_caller_where);
     else if (strcmp(name, "caller_line") == 0) lua_pushcfunction(L, wl_caller_line);
     else if (strcmp(name, "last_line") == 0) lua_pushcfunction(L, wl_last_line);
+    else if (strcmp(name, "commit_mask") == 0) lua_pushcfunction(L, wl_commit_mask);
     else lua_pushnil(L);
 }
 

@@ -251,6 +251,20 @@ void wl_push_households(lua_State *L, const wl_columns *cols, int64_t lo, int64_
     lua_pop(L, 1);
 }
 
+void wl_push_households_at(lua_State *L, const wl_columns *cols, const int64_t *rows, int64_t n) {
+    lua_createtable(L, n > 0x7fffffff ? 0x7fffffff : (int)n, 0);
+    luaL_getmetatable(L, WL_HH_CLASS);
+    for (int64_t i = 0; i < n; i++) {
+        wl_hh *h = (wl_hh *)lua_newuserdatauv(L, sizeof(wl_hh), 0);
+        h->cols = cols;
+        h->row = rows[i];
+        lua_pushvalue(L, -2);
+        lua_setmetatable(L, -2);
+        lua_rawseti(L, -3, (lua_Integer)(i + 1));
+    }
+    lua_pop(L, 1);
+}
+
 int64_t wl_household_rows(lua_State *L, int idx, const wl_columns **cols, int64_t *rows, int64_t max) {
     if (!lua_checkstack(L, 3)) return -1;
     idx = lua_absindex(L, idx);

@@ -87,6 +87,13 @@ extension LuaState {
         wl_push_households(L, columns.pointer, Int64(range.lowerBound), Int64(range.count))
         return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
     }
+
+    /// The same for the listed rows, in their order (the households a what-if re-decides).
+    public func makeHouseholds(_ columns: LuaHouseholdColumns, rows: [Int]) -> LuaReference {
+        let rows64 = rows.map(Int64.init)
+        rows64.withUnsafeBufferPointer { wl_push_households_at(L, columns.pointer, $0.baseAddress, Int64(rows.count)) }
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
 }
 
 extension LuaHouseholdColumns {

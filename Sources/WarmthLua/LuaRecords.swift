@@ -17,6 +17,31 @@ extension LuaState {
         return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
     }
 
+    /// A read-only params view of a held flat table that records which params a decision reads:
+    /// reading param `k` sets bit `bits[k]` (0...63) of the decision's mask; `pairs` and `#` set
+    /// every bit. The masks land where `recordMasks` says, through the `commit_mask` helper.
+    public func trackingParams(of table: LuaReference, bits: [String: Int]) throws(LuaError) -> LuaReference {
+        pushRef(table.ref)
+        guard lua_type(L, -1) == LUA_TTABLE else {
+            wl_pop(L, 1)
+            throw LuaError(kind: .value, message: "expected a table to make read-only")
+        }
+        lua_createtable(L, 0, Int32(bits.count))
+        for (key, bit) in bits {
+            push(string: key)
+            lua_pushinteger(L, lua_Integer(bit & 63))
+            lua_rawset(L, -3)
+        }
+        wl_tracking_params(L)
+        return LuaReference(state: self, ref: luaL_ref(L, wl_registryindex()))
+    }
+
+    /// Where `commit_mask(i)` stores the read mask of household i's decision (`masks[i - 1]`,
+    /// i in 1...count), or nil to stop recording. The buffer must outlive the recording.
+    public func recordMasks(_ masks: UnsafeMutablePointer<UInt64>?, count: Int) {
+        wl_record_masks(context, masks, Int64(count))
+    }
+
     /// Set global `name` to a value held in the state, raw.
     public func setGlobal(_ name: String, reference: LuaReference) {
         lua_rawgeti(L, wl_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))

@@ -32,6 +32,8 @@ final class ShardEvaluator {
     /// its share, when the share is decided in chunks).
     let table: HouseholdTable
     private(set) var range: Range<Int>
+    /// When set, the households being decided are these rows (in this order), not `range`.
+    private(set) var rows: [Int]?
     var lua: LuaState { sandbox.lua }
     private(set) var policyTable: LuaReference!
     private(set) var householdArray: LuaReference!
@@ -172,12 +174,23 @@ final class ShardEvaluator {
     /// Build the read-only households this worker decides on (by default its whole share;
     /// a chunk of it when the share is decided chunk by chunk, to bound memory).
     func buildHouseholds(columns: LuaHouseholdColumns, chunk: Range<Int>? = nil) throws {
+        rows = nil
         if let chunk {
             householdArray = nil
             lua.collectGarbage()
             range = chunk
         }
         householdArray = try ShardEvaluator.makeHouseholds(in: sandbox, columns: columns, range: range)
+    }
+
+    /// Build the households of the listed rows only (a what-if re-decides those whose decision
+    /// read a changed param).
+    func buildHouseholds(columns: LuaHouseholdColumns, rows: [Int]) throws {
+        householdArray = nil
+        lua.collectGarbage()
+        self.rows = rows
+        try sandbox.prepareHouseholdClass()
+        householdArray = lua.makeHouseholds(columns, rows: rows)
     }
 
     /// Build households in a sandbox: an array of `range.count` read-only objects that read the
@@ -209,12 +222,13 @@ final class ShardEvaluator {
     /// household when a decision fails and restarts the per-decision instruction budget.
     static let driverSource = """
         local pcall, type = ...
-        return function(H, decide, params, campaign, progress, out_i, out_p, keep_going, max_errors, err_i, err_m)
+        return function(H, decide, params, campaign, progress, out_i, out_p, keep_going, max_errors, err_i, err_m, commit)
           local n, e = 0, 0
           if keep_going then
             for i = 1, #H do
               progress[1] = i
               local ok, p = pcall(decide, H[i], params, campaign)
+              if commit then commit(i) end
               if ok then
                 if p ~= nil then n = n + 1; out_i[n] = i; out_p[n] = p end
               else
@@ -222,6 +236,13 @@ final class ShardEvaluator {
                 err_m[e] = type(p) == "string" and p or "(error object is a " .. type(p) .. " value)"
                 if e >= max_errors then break end
               end
+            end
+          elseif commit then
+            for i = 1, #H do
+              progress[1] = i
+              local p = decide(H[i], params, campaign)
+              commit(i)
+              if p ~= nil then n = n + 1; out_i[n] = i; out_p[n] = p end
             end
           else
             for i = 1, #H do
@@ -283,11 +304,16 @@ final class ShardEvaluator {
         """
 
     /// Phase two: decide every household.
+    /// With `masks` (and `paramBits`, a bit per param), each decision's read mask is stored at
+    /// `masks[k]` for the k-th household decided (0-based, in this chunk's order).
     func decideAll(params: [String: ParamValue], campaign: Campaign, keepGoing: Bool, maxErrors: Int,
-                   trackParams: Bool = false, traceLines: Bool = false, continuing: Bool = false) throws -> Outcome {
+                   trackParams: Bool = false, traceLines: Bool = false, continuing: Bool = false,
+                   paramBits: [String: Int]? = nil, masks: UnsafeMutableBufferPointer<UInt64>? = nil) throws -> Outcome {
         let keepGoing = keepGoing || traceLines
         let limits = sandbox.limits
-        let paramsData = try lua.readOnlyView(of: try lua.reference(.table(LuaTable(fields: params.mapValues(\.lua)))), kind: "params")
+        let paramsTable = try lua.reference(.table(LuaTable(fields: params.mapValues(\.lua))))
+        let recording = masks != nil && paramBits != nil && !traceLines
+        let paramsData = recording ? try lua.trackingParams(of: paramsTable, bits: paramBits!) : try lua.readOnlyView(of: paramsTable, kind: "params")
         var paramsRef = paramsData
         let used = lua.newTable()
         if trackParams {
@@ -312,9 +338,11 @@ final class ShardEvaluator {
                                  perRun: limits.instructionsPerRun > 0 ? limits.instructionsPerRun : nil)
         lua.setDeadline(after: limits.seconds > 0 ? limits.seconds : nil)
         lua.useProgressTable(progress)
+        if recording { lua.recordMasks(masks!.baseAddress, count: masks!.count) }
         defer {
             lua.useProgressTable(nil)
             lua.setDeadline(after: nil)
+            if recording { lua.recordMasks(nil, count: 0) }
         }
         let count: Int
         do {
@@ -325,6 +353,7 @@ final class ShardEvaluator {
                 args = [households, decide, paramsRef, campaignRef, progress, outI, outP, maxRef, errI, errM, lua.helper("last_line"), nilI, nilL]
             } else {
                 args = [households, decide, paramsRef, campaignRef, progress, outI, outP, try lua.reference(.boolean(keepGoing)), maxRef, errI, errM]
+                    + (recording ? [lua.helper("commit_mask")] : [])
             }
             let r = try lua.call(driver, args, results: 1)
             guard case .integer(let n) = try lua.value(of: r[0]) else { throw RunFailure("the driver returned no count") }
@@ -345,14 +374,16 @@ final class ShardEvaluator {
             strings[s] = s
             return s
         }
-        let base = range.lowerBound
+        let rows = self.rows, lower = range.lowerBound
+        // The household (an index into the run's table) at a 0-based position of this chunk.
+        func row(_ k: Int) -> Int { rows?[k] ?? lower + k }
         try lua.withTable(outI) { indices in
             try lua.withTable(outP) { pays in
                 for k in 1...max(count, 1) where count > 0 {
                     guard case .integer(let i) = indices.item(k) else { continue }
                     let index = Int(i) - 1
                     let payout = try pays.withItem(k) { p in
-                        try validate(p, household: base + index, intern: keep)
+                        try validate(p, household: row(index), intern: keep)
                     }
                     guard let payout else {
                         let what = pays.item(k)
@@ -372,7 +403,7 @@ final class ShardEvaluator {
                         if case .string(let m) = em.item(k + 1) { message = m }
                         var error = lua.scriptError(message)
                         if error.chunk == nil, !error.message.hasPrefix(policy.path) { error.message = "\(policy.path): \(error.message)" }
-                        errors.append(DecisionError(household: base + Int(i) - 1, maskedIDNumber: table.maskedIDNumber(at: base + Int(i) - 1),
+                        errors.append(DecisionError(household: row(Int(i) - 1), maskedIDNumber: table.maskedIDNumber(at: row(Int(i) - 1)),
                                                     error: error))
                     }
                 }
@@ -389,7 +420,7 @@ final class ShardEvaluator {
             try lua.withTable(nilI) { ni in
                 try lua.withTable(nilL) { nl in
                     for k in 0..<ni.count {
-                        if case .integer(let i) = ni.item(k + 1), case .integer(let line) = nl.item(k + 1) { nilLines[base + Int(i) - 1] = Int(line) }
+                        if case .integer(let i) = ni.item(k + 1), case .integer(let line) = nl.item(k + 1) { nilLines[row(Int(i) - 1)] = Int(line) }
                     }
                 }
             }
@@ -416,7 +447,7 @@ final class ShardEvaluator {
         // No script line is known (a memory error, or a tail call hid the frame): name the script.
         if error.chunk == nil, !text.hasPrefix(policy.path) { text = "\(policy.path): \(text)" }
         if index > 0 {
-            text += " (household \(table.maskedIDNumber(at: range.lowerBound + index - 1)))"
+            text += " (household \(table.maskedIDNumber(at: rows?[index - 1] ?? range.lowerBound + index - 1)))"
         }
         switch error.kind {
         case .limit(.instructionsPerCall) where index == 0:
@@ -427,6 +458,8 @@ final class ShardEvaluator {
             text += "\nThe run took more than \(sandbox.limits.instructionsPerRun) instructions in all: raise the limit with --max-run-instructions."
         case .limit(.time):
             text += "\nThe run took longer than \(Int(sandbox.limits.seconds)) s: raise the limit with --timeout."
+        case .limit(.interrupted):
+            text += "\nInterrupted (Ctrl-C)."
         case .memory:
             text += "\nThe script needed more than \(sandbox.limits.memoryBytes >> 20) MiB: raise the limit with --max-memory."
         default: break

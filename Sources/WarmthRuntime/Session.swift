@@ -148,33 +148,116 @@ public final class PolicySession: @unchecked Sendable {
 
     /// Evaluate the policy over the session's households: a dry run, nothing written anywhere.
     public func evaluate(_ scenario: Scenario = Scenario()) throws -> Plan {
+        try run(scenario, previous: nil, record: false).plan
+    }
+
+    /// Evaluate, recording which params each decision read; given the decisions of an earlier
+    /// evaluation, re-decide only the households whose decision read a param that changed since
+    /// (a decision depends only on its household, the params and the campaign), then run the
+    /// caps, 不重 and `allocate` over the whole updated plan. The plan is the one a full
+    /// evaluation gives (`verify` checks it).
+    public func evaluate(_ scenario: Scenario, after previous: Decisions?) throws -> Evaluation {
+        try run(scenario, previous: previous, record: true)
+    }
+
+    /// The bit of a param in the read masks: one per param in name order; the 64th and later
+    /// params share the last bit (a change to one of them re-decides the readers of all).
+    public var paramBits: [String: Int] { Dictionary(uniqueKeysWithValues: declaration.params.enumerated().map { ($1.name, min($0, 63)) }) }
+
+    /// The households whose decision read any of `names`, according to `decisions`.
+    public func readers(of names: some Sequence<String>, in decisions: Decisions) -> [Int] {
+        let bits = paramBits
+        let mask = names.reduce(UInt64(0)) { m, name in m | (bits[name].map { UInt64(1) << UInt64($0) } ?? 0) }
+        guard mask != 0 else { return [] }
+        return decisions.masks.indices.filter { decisions.masks[$0] & mask != 0 }
+    }
+
+    /// One piece of a worker's share: a run of households, or listed ones.
+    enum Segment: Sendable {
+        case range(Range<Int>)
+        case rows([Int])
+        var count: Int { switch self { case .range(let r): r.count; case .rows(let r): r.count } }
+    }
+
+    private func run(_ scenario: Scenario, previous: Decisions?, record: Bool) throws -> Evaluation {
         let params = try params(for: scenario)
+        let n = households.count
+        // With earlier decisions, only the households that read a changed param are decided again.
+        var redo: [Int]?
+        if let previous, previous.masks.count == n, !scenario.keepGoing, !scenario.traceLines, !scenario.trackParams {
+            let changed = declaration.params.map(\.name).filter { params[$0] != previous.params[$0] }
+            redo = readers(of: changed, in: previous)
+        }
+        let masks = record ? MaskBuffer(copying: previous?.masks, count: n) : nil
+        let decided = try decide(params: params, scenario: scenario, only: redo, masks: masks)
+
+        var payouts = decided.payouts
+        if let redo, let previous {
+            // The earlier decisions of the households not re-decided, with the new ones, in household order.
+            var again = [Bool](repeating: false, count: n)
+            for i in redo { again[i] = true }
+            var merged: [PlannedPayout] = []
+            merged.reserveCapacity(previous.decided.count + decided.payouts.count)
+            var fresh = decided.payouts.makeIterator()
+            var next = fresh.next()
+            for old in previous.decided where !again[old.household] {
+                while let p = next, p.household < old.household { merged.append(p); next = fresh.next() }
+                merged.append(old)
+            }
+            while let p = next { merged.append(p); next = fresh.next() }
+            payouts = merged
+        }
+        let plan = try finish(decided: payouts, params: params, scenario: scenario, results: decided)
+        let decisions = Decisions(params: params, decided: payouts, masks: masks?.array ?? [])
+        return Evaluation(plan: plan, decisions: decisions, redecided: redo?.count ?? n)
+    }
+
+    struct Decided: Sendable {
+        var payouts: [PlannedPayout] = []
+        var errors: [DecisionError] = []
+        var printed: [String] = []
+        var paramsRead: [String] = []
+        var nilLines: [Int: Int] = [:]
+        var buildSeconds = 0.0
+        var decideSeconds = 0.0
+        var luaBytes = 0
+        var workers = 0
+    }
+
+    /// Decide the households (all, or those listed in `only`, ascending) on the workers.
+    private func decide(params: [String: ParamValue], scenario: Scenario, only: [Int]?, masks: MaskBuffer?) throws -> Decided {
+        let count = only?.count ?? households.count
+        let workers = max(1, min(self.workers, count / 2_000 + 1))
+        let chunkSize = max(1, self.chunkSize)
+        // Each worker gets a contiguous share, decided chunk by chunk to bound the Lua heap.
+        let shareSize = (count + workers - 1) / max(workers, 1)
+        let shares: [[Segment]] = (0..<workers).map { w in
+            let lo = min(count, w * shareSize), hi = min(count, lo + shareSize)
+            let pieces = stride(from: lo, to: max(hi, lo + 1), by: chunkSize).map { $0..<min(hi, $0 + chunkSize) }
+            return pieces.map { piece in
+                if let only { return .rows(Array(only[piece])) }
+                return .range(piece)
+            }
+        }
+        let shardSizes = shares.map { $0.reduce(0) { $0 + $1.count } }
+        let shardRanges: [Range<Int>] = shardSizes.indices.map { w in
+            let lo = shardSizes[..<w].reduce(0, +)
+            return lo..<lo + shardSizes[w]
+        }
         let households = self.households
-        let workers = max(1, min(self.workers, households.count / 2_000 + 1))
-        let shardSize = (households.count + workers - 1) / max(workers, 1)
-        let shards: [Range<Int>] = (0..<workers).map { w in
-            let lo = min(households.count, w * shardSize)
-            return lo..<min(households.count, lo + shardSize)
-        }
-        struct ShardResult: Sendable {
-            var payouts: [PlannedPayout] = []
-            var errors: [DecisionError] = []
-            var printed: [String] = []
-            var paramsRead: [String] = []
-            var nilLines: [Int: Int] = [:]
-            var buildSeconds = 0.0
-            var decideSeconds = 0.0
-            var luaBytes = 0
-        }
-        let (policy, paths, limits, vocabulary, columns, campaign, chunkSize) = (self.policy, self.paths, self.limits, self.vocabulary, self.columns, self.campaign, self.chunkSize)
+        let (policy, paths, limits, vocabulary, columns, campaign) = (self.policy, self.paths, self.limits, self.vocabulary, self.columns, self.campaign)
         let declared = declaration.params
-        let probes = ProbeBox(shards.count)
-        let monitor = scenario.progress.map { report in ProgressMonitor(probes: probes, shards: shards, report: report) }
+        let bits = masks == nil ? nil : paramBits
+        let interrupts = self.interrupts
+        let probes = ProbeBox(workers)
+        let monitor = scenario.progress.map { report in ProgressMonitor(probes: probes, shards: shardRanges, report: report) }
         defer { monitor?.stop() }
-        let results = try Engine.runOnWorkers(shards.count) { w -> ShardResult in
-            let evaluator = try ShardEvaluator(policy: policy, table: households, range: shards[w], paths: paths, limits: limits, vocabulary: vocabulary)
+        let results = try Engine.runOnWorkers(workers) { w -> Decided in
+            let evaluator = try ShardEvaluator(policy: policy, table: households, range: 0..<0, paths: paths, limits: limits, vocabulary: vocabulary)
             probes.set(w, evaluator.lua.progressProbe)
+            let stop = interrupts.add(evaluator.lua.interrupter)
             defer {
+                interrupts.remove(stop)
                 probes.set(w, nil)
                 withExtendedLifetime(evaluator) {}
                 withExtendedLifetime(columns) {}
@@ -184,37 +267,69 @@ public final class PolicySession: @unchecked Sendable {
             guard evaluator.paramSpecs.map(\.name) == declared.map(\.name) else {
                 throw RunFailure("\(policy.path): the policy declared other params than when the session began; reload it")
             }
-            let share = shards[w]
-            let chunks = stride(from: share.lowerBound, to: max(share.upperBound, share.lowerBound + 1), by: chunkSize).map {
-                $0..<min(share.upperBound, $0 + chunkSize)
-            }
             let clock = ContinuousClock()
             var build = Duration.zero, decide = Duration.zero
-            var outcome = ShardEvaluator.Outcome(payouts: [], errors: [])
-            for (k, chunk) in chunks.enumerated() {
+            var out = Decided()
+            for (k, segment) in shares[w].enumerated() {
                 let t0 = clock.now
-                try evaluator.buildHouseholds(columns: columns, chunk: chunks.count > 1 ? chunk : nil)
+                switch segment {
+                case .range(let r): try evaluator.buildHouseholds(columns: columns, chunk: r)
+                case .rows(let rows): try evaluator.buildHouseholds(columns: columns, rows: rows)
+                }
                 let t1 = clock.now
+                // Masks land in the session's buffer: in place for a run of households, through
+                // a scratch buffer for listed ones.
+                var scratch: UnsafeMutableBufferPointer<UInt64>?
+                var target: UnsafeMutableBufferPointer<UInt64>?
+                if let masks {
+                    switch segment {
+                    case .range(let r): target = UnsafeMutableBufferPointer(rebasing: masks.buffer[r])
+                    case .rows(let rows):
+                        scratch = .allocate(capacity: max(rows.count, 1))
+                        scratch!.initialize(repeating: 0)
+                        target = UnsafeMutableBufferPointer(rebasing: scratch![0..<rows.count])
+                    }
+                }
+                defer { scratch?.deallocate() }
                 let part = try evaluator.decideAll(params: params, campaign: campaign, keepGoing: scenario.keepGoing,
-                                                   maxErrors: scenario.maxErrors - outcome.errors.count,
-                                                   trackParams: scenario.trackParams, traceLines: scenario.traceLines, continuing: k > 0)
+                                                   maxErrors: scenario.maxErrors - out.errors.count,
+                                                   trackParams: scenario.trackParams, traceLines: scenario.traceLines, continuing: k > 0,
+                                                   paramBits: bits, masks: target)
+                if let masks, case .rows(let rows) = segment, let scratch {
+                    for (j, row) in rows.enumerated() { masks.buffer[row] = scratch[j] }
+                }
                 decide += clock.now - t1
                 build += t1 - t0
-                outcome.payouts += part.payouts
-                outcome.errors += part.errors
-                outcome.nilLines.merge(part.nilLines) { a, _ in a }
-                outcome.paramsRead += part.paramsRead.filter { !outcome.paramsRead.contains($0) }
-                if scenario.keepGoing, outcome.errors.count >= scenario.maxErrors { break }
+                out.payouts += part.payouts
+                out.errors += part.errors
+                out.nilLines.merge(part.nilLines) { a, _ in a }
+                out.paramsRead += part.paramsRead.filter { !out.paramsRead.contains($0) }
+                if scenario.keepGoing, out.errors.count >= scenario.maxErrors { break }
             }
-            return ShardResult(payouts: outcome.payouts, errors: outcome.errors,
-                               // Every worker runs the script's top level; its prints are kept once (the session's).
-                               printed: Array(evaluator.sandbox.printed.dropFirst(evaluator.printedWhileLoading)),
-                               paramsRead: outcome.paramsRead, nilLines: outcome.nilLines, buildSeconds: build.secondsValue,
-                               decideSeconds: decide.secondsValue, luaBytes: evaluator.lua.peakBytes)
+            // Every worker runs the script's top level; its prints are kept once (the session's).
+            out.printed = Array(evaluator.sandbox.printed.dropFirst(evaluator.printedWhileLoading))
+            out.buildSeconds = build.secondsValue
+            out.decideSeconds = decide.secondsValue
+            out.luaBytes = evaluator.lua.peakBytes
+            return out
         }
+        var all = Decided()
+        all.payouts = results.flatMap(\.payouts)
+        all.errors = Array(results.flatMap(\.errors).prefix(scenario.maxErrors))
+        all.printed = results.flatMap(\.printed)
+        for r in results { all.nilLines.merge(r.nilLines) { a, _ in a } }
+        var seen = Set<String>()
+        all.paramsRead = results.flatMap(\.paramsRead).filter { seen.insert($0).inserted }
+        all.buildSeconds = results.map(\.buildSeconds).max() ?? 0
+        all.decideSeconds = results.map(\.decideSeconds).max() ?? 0
+        all.luaBytes = results.map(\.luaBytes).reduce(0, +)
+        all.workers = results.count
+        return all
+    }
 
-        var payouts = results.flatMap(\.payouts)
-        let errors = Array(results.flatMap(\.errors).prefix(scenario.maxErrors))
+    /// The caps, 不重 and `allocate` over the decided payouts, and the plan.
+    private func finish(decided: [PlannedPayout], params: [String: ParamValue], scenario: Scenario, results: Decided) throws -> Plan {
+        var payouts = decided
         let caps = declaration.caps
         try Engine.checkCaps(payouts, caps: caps, households: households)
 
@@ -230,26 +345,94 @@ public final class PolicySession: @unchecked Sendable {
         if declaration.hasAllocate, !payouts.isEmpty {
             let planned = payouts
             let left = budget - scenario.committed
+            let (policy, paths, limits, vocabulary, households, campaign) = (self.policy, self.paths, self.limits, self.vocabulary, self.households, self.campaign)
+            let interrupts = self.interrupts
             payouts = try Engine.runOnWorkers(1) { _ in
                 let shard = try ShardEvaluator(policy: policy, table: households, range: 0..<0, paths: paths, limits: limits, vocabulary: vocabulary)
+                let stop = interrupts.add(shard.lua.interrupter)
+                defer { interrupts.remove(stop) }
                 try shard.loadPolicy()
                 return try shard.allocate(planned, campaign: campaign, budget: Money(fen: max(0, left.fen)))
             }[0]
             try Engine.checkCaps(payouts, caps: caps, households: households)
         }
 
-        var plan = Plan(policyName: declaration.name, policy: policy, households: households, payouts: payouts, errors: errors,
-                        params: params, modules: modules, caps: caps, printed: loadingPrints + results.flatMap(\.printed))
+        var plan = Plan(policyName: declaration.name, policy: policy, households: households, payouts: payouts, errors: results.errors,
+                        params: params, modules: modules, caps: caps, printed: loadingPrints + results.printed)
         plan.paramSpecs = declaration.params
         plan.budget = budget
         plan.duplicates = duplicates
         plan.within = declaration.within
         plan.hasAllocate = declaration.hasAllocate
-        for r in results { plan.nilLines.merge(r.nilLines) { a, _ in a } }
-        plan.timings = Plan.Timings(build: results.map(\.buildSeconds).max() ?? 0, decide: results.map(\.decideSeconds).max() ?? 0,
-                                    luaBytes: results.map(\.luaBytes).reduce(0, +), workers: results.count)
-        var seen = Set<String>()
-        plan.paramsRead = results.flatMap(\.paramsRead).filter { seen.insert($0).inserted }
+        plan.nilLines = results.nilLines
+        plan.timings = Plan.Timings(build: results.buildSeconds, decide: results.decideSeconds, luaBytes: results.luaBytes, workers: results.workers)
+        plan.paramsRead = results.paramsRead
         return plan
+    }
+
+    /// Stop the evaluation under way, from any thread (Ctrl-C in the REPL): it fails with an
+    /// interrupted error, and the session can evaluate again.
+    public func interrupt() { interrupts.interruptAll() }
+
+    private let interrupts = Interrupts()
+}
+
+/// What an evaluation decided, kept so that a what-if re-decides only the households whose
+/// decision read a param that changed.
+public struct Decisions: Sendable {
+    /// The params the decisions were made with.
+    public internal(set) var params: [String: ParamValue]
+    /// The payouts `decide` returned, before caps, 不重 and `allocate`, in household order.
+    public internal(set) var decided: [PlannedPayout]
+    /// Per household, the params its decision read: bit `PolicySession.paramBits[name]`.
+    public internal(set) var masks: [UInt64]
+}
+
+/// A plan with the decisions behind it, and how many households were decided for it.
+public struct Evaluation: Sendable {
+    public var plan: Plan
+    public var decisions: Decisions
+    public var redecided: Int
+}
+
+/// The read masks of one evaluation, written by the workers in disjoint places.
+final class MaskBuffer: @unchecked Sendable {
+    private let storage: UnsafeMutableBufferPointer<UInt64>
+    /// The masks, one per household.
+    let buffer: UnsafeMutableBufferPointer<UInt64>
+    init(copying old: [UInt64]?, count: Int) {
+        storage = .allocate(capacity: max(count, 1))
+        storage.initialize(repeating: 0)
+        buffer = UnsafeMutableBufferPointer(rebasing: storage[0..<count])
+        if let old, old.count == count { _ = buffer.update(fromContentsOf: old) }
+    }
+    var array: [UInt64] { Array(buffer) }
+    deinit { storage.deallocate() }
+}
+
+/// The Lua states evaluating now, so that one call can interrupt them all.
+final class Interrupts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var live: [Int: LuaInterrupter] = [:]
+    private var next = 0
+
+    func add(_ i: LuaInterrupter) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        next += 1
+        live[next] = i
+        return next
+    }
+
+    func remove(_ k: Int) {
+        lock.lock()
+        live[k] = nil
+        lock.unlock()
+    }
+
+    func interruptAll() {
+        lock.lock()
+        for i in live.values { i.interrupt() }
+        lock.unlock()
     }
 }

@@ -84,6 +84,13 @@ typedef struct wl_context {
     int trace_last;
     char trace_source[256];
 
+    /* which params each decision read (the REPL's incremental re-run): the tracking params
+     * proxy ORs the bit of each param it is asked for into read_mask (every bit for pairs or #),
+     * and the driver's commit_mask(i) stores the mask at masks[i - 1] and clears it */
+    uint64_t read_mask;
+    uint64_t *masks;    /* NULL: not recording */
+    int64_t masks_count;
+
     /* the Swift side */
     void *host;
     wl_dispatch_fn dispatch;
@@ -115,6 +122,14 @@ void wl_pushswift(lua_State *L, int64_t id);
  * writes raise "attempt to write field 'k' of a read-only <kind>", pairs() and # see the
  * table's contents, getmetatable gives `kind`. */
 void wl_readonly(lua_State *L, const char *kind);
+
+/* Replace `data` and `bits` on top (data below bits) with a read-only params proxy that records
+ * reads: reading key k ORs bit bits[k] (0..63) into the context's read_mask; pairs() and #
+ * set every bit. Writes raise as for wl_readonly; getmetatable gives "params". */
+void wl_tracking_params(lua_State *L);
+
+/* Record masks into `masks` (n of them; NULL stops) and clear the current read mask. */
+void wl_record_masks(wl_context *ctx, uint64_t *masks, int64_t n);
 
 /* Standard libraries a state may open (wl_openlibs). */
 enum {

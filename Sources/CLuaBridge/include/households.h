@@ -46,6 +46,8 @@ void wl_households_class(lua_State *L);
 /* Push an array (a Lua table) of `n` households: rows lo ..< lo + n of `cols`. The class must
  * exist. Raises nothing while the host's memory limit is lifted (Swift calls it outside Lua). */
 void wl_push_households(lua_State *L, const wl_columns *cols, int64_t lo, int64_t n);
+/* The same for the rows listed in `rows` (n of them), in that order. */
+void wl_push_households_at(lua_State *L, const wl_columns *cols, const int64_t *rows, int64_t n);
 
 /* For the list (a table) at `idx`: the columns and row of each of its first `max` items, which
  * must be households made by wl_push_households. Returns how many items the list has (its raw
