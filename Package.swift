@@ -26,6 +26,10 @@ let package = Package(
         ),
         // SHA-256 from the system's OpenSSL (Debian: libssl-dev).
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libedit (BSD; Debian: libedit-dev) for the REPL's line editing, history and completion.
+        .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // The REPL's terminal seam in C: locale, the Ctrl-C flag, readline, history, completion.
+        .target(name: "CLineEdit", dependencies: ["CEdit"]),
         // C only: allocator, count hook, message handler, trampoline, read-only proxies.
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
         // The Swift binding over lua_State. Knows nothing of unions or SQLite.
@@ -50,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "warmth",
             dependencies: [
-                "WarmthLua", "WarmthDomain", "WarmthStorage", "WarmthLedger", "WarmthStore", "WarmthData", "WarmthRuntime",
+                "WarmthLua", "WarmthDomain", "WarmthStorage", "WarmthLedger", "WarmthStore", "WarmthData", "WarmthRuntime", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

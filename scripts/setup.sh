@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Warmth needs to build, if it is missing: Lua 5.4 (liblua5.4-dev), pkg-config,
-# SQLite (libsqlite3-dev), OpenSSL's libcrypto for SHA-256 (libssl-dev) and, with --bench, the plain lua5.4 interpreter for comparisons.
+# SQLite (libsqlite3-dev), OpenSSL's libcrypto for SHA-256 (libssl-dev), libedit (libedit-dev) for the REPL and, with --bench, the plain lua5.4 interpreter for comparisons.
 # Uses apt-get (after apt-get update), through sudo only when not root. Sourced by demo.sh and
 # test.sh; safe to run again.
 set -euo pipefail
 
-want=(liblua5.4-dev pkg-config libsqlite3-dev libssl-dev sqlite3)
+want=(liblua5.4-dev pkg-config libsqlite3-dev libssl-dev sqlite3 libedit-dev)
 if [ "${1:-}" = "--bench" ]; then want+=(lua5.4); fi
 
 missing=()

@@ -237,6 +237,9 @@ public final class Store: Sendable {
         m.registerMigration("v2: payout lifecycle, items, funding sources, campaign events, household history, vocabularies") { db in
             try db.execute(sql: Store.migrationV2)
         }
+        m.registerMigration("v3: what-if scenarios") { db in
+            try db.execute(sql: Store.migrationV3)
+        }
         return m
     }()
 }

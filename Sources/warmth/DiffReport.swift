@@ -36,10 +36,12 @@ struct DiffReport {
     var lang: Language
     /// A unit code → the unit it is shown under (the run unit's child on its path).
     var group: (String) -> String = { $0 }
+    /// The heading, when the comparison is not against the policy's own params.
+    var title: String?
 
     var text: String {
         let l = lang
-        var out = l.say("\n与基线 (策略自身的参数) 比较:\n", "\nAgainst the baseline (the policy's own params):\n")
+        var out = title ?? l.say("\n与基线 (策略自身的参数) 比较:\n", "\nAgainst the baseline (the policy's own params):\n")
         for spec in baseline.params {
             guard let now = scenario.params[spec.name], now != spec.value else { continue }
             out += l.say("  参数 ", "  param ") + "\(spec.name): \(spec.show(spec.value, english: l == .en)) → \(spec.show(now, english: l == .en))\n"

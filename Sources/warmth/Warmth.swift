@@ -19,7 +19,7 @@ struct Warmth: ParsableCommand {
         version: WarmthVersion.string,
         subcommands: [
             Version.self, Init.self, Import.self, Units.self, Households.self, CampaignCommand.self, DemoData.self,
-            Run.self, Explain.self, PayoutsCommand.self, LedgerCheckCommand.self, VocabularyCommand.self, TestCommand.self, Check.self,
+            Run.self, ReplCommand.self, Explain.self, PayoutsCommand.self, LedgerCheckCommand.self, VocabularyCommand.self, TestCommand.self, Check.self,
         ]
     )
 

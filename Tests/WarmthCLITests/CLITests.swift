@@ -34,11 +34,14 @@ struct CLI {
     @discardableResult
     func run(env extra: [String: String], _ args: String...) throws -> Result { try run(env: extra, args) }
 
-    func run(env extra: [String: String], _ args: [String]) throws -> Result {
+    @discardableResult
+    func run(env extra: [String: String], in directory: String, _ args: String...) throws -> Result { try run(env: extra, in: directory, args) }
+
+    func run(env extra: [String: String], input: String? = nil, in directory: String? = nil, _ args: [String]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLI.binary)
         p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: folder)
+        p.currentDirectoryURL = URL(fileURLWithPath: directory ?? folder)
         var env = ProcessInfo.processInfo.environment
         env["WARMTH_DB"] = nil
         for (k, v) in extra { env[k] = v }
@@ -46,7 +49,18 @@ struct CLI {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
+        let stdin = Pipe()
+        if input != nil { p.standardInput = stdin }
         try p.run()
+        if let input {
+            // Written from another thread: a long script must not block on a full pipe while the
+            // process waits for its output to be read.
+            let handle = stdin.fileHandleForWriting
+            Thread.detachNewThread {
+                handle.write(Data(input.utf8))
+                try? handle.close()
+            }
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

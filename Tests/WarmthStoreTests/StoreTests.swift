@@ -52,10 +52,10 @@ func run(_ campaign: Campaign, unit: String, total: Money) -> RunRecord {
     func migrations(kind: StoreKind) throws {
         let folder = TempFolder()
         let store = try kind.make(folder)
-        #expect(try store.appliedMigrations().count == 2)
+        #expect(try store.appliedMigrations().count == 3)
         if kind == .file {
             let again = try Store(path: store.path)
-            #expect(try again.appliedMigrations().count == 2)
+            #expect(try again.appliedMigrations().count == 3)
         }
     }
 
@@ -66,6 +66,31 @@ func run(_ campaign: Campaign, unit: String, total: Money) -> RunRecord {
         let (campaign, _) = try seed(store)
         #expect(try store.campaign(named: "2026春节") == campaign)
         #expect(throws: StoreError.self) { try store.createCampaign(campaign) }
+    }
+
+    @Test("scenarios are kept per campaign and policy, replaced by name, and never touch the ledger", arguments: StoreKind.allCases)
+    func scenarios(kind: StoreKind) throws {
+        let folder = TempFolder()
+        let store = try kind.make(folder)
+        let (campaign, _) = try seed(store)
+        let sha = String(repeating: "a", count: 64)
+        let a = SavedScenario(name: "标准500", policyPath: "scripts/city/policy.lua", policySHA256: sha, paramsJSON: #"{"registered":50000}"#,
+                              budget: Money(yuan: 90_000), note: "压缩", savedBy: "李", savedAt: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(try store.saveScenario(a, campaignID: campaign.id!) == false)
+        var b = a
+        b.paramsJSON = #"{"registered":45000}"#
+        b.budget = nil
+        #expect(try store.saveScenario(b, campaignID: campaign.id!) == true, "the same name replaces")
+        var other = a
+        other.name = "另一个"
+        other.policyPath = "scripts/district/policy.lua"
+        try store.saveScenario(other, campaignID: campaign.id!)
+        #expect(try store.scenarios(campaignID: campaign.id!, policyPath: "scripts/city/policy.lua") == [b])
+        #expect(try store.scenarios(campaignID: campaign.id!, policyPath: "scripts/district/policy.lua").map(\.name) == ["另一个"])
+        var broken = a
+        broken.paramsJSON = "[1, 2]"
+        #expect(throws: StoreError.self) { try store.saveScenario(broken, campaignID: campaign.id!) }
+        #expect(try store.committedTotal(campaignID: campaign.id!) == .zero)
     }
 
     @Test("the store itself keeps one payout per household per campaign, across units", arguments: StoreKind.allCases)
