@@ -2,7 +2,8 @@
 # The main job: install what is missing, build Warmth, and run a demo campaign end to end on a
 # synthetic city, in SQLite (out/demo/warmth.sqlite):
 #   the city's units and 20,000 households → a campaign → the policy tests → the city
-#   federation's policy, dry run → a what-if (registered needy 500 instead of 600) → a district
+#   federation's policy, dry run → a what-if (registered needy 500 instead of 600) → the same
+#   what-if in the REPL (warmth repl, commands from the script: diff, losers, a saved scenario) → a district
 #   union's run within the city's caps, committed → the city's run, committed: households the
 #   district already paid are not paid again (不重) → the explanation of one decision → the
 #   campaign's summary from the ledger; then the campaign's life after the plan: the funding
@@ -35,6 +36,15 @@ step "the city federation's policy, dry run"
 warmth run scripts/city/policy.lua --campaign "$campaign"
 step "what if registered needy households got 500 yuan instead of 600?"
 warmth run scripts/city/policy.lua --campaign "$campaign" --set registered=500 | sed -n '4,12p'
+step "the budget officer's what-if session (warmth repl), here fed from a script instead of typed"
+warmth repl scripts/city/policy.lua --campaign "$campaign" --echo <<'COMMANDS'
+:set registered=500 frontline=150
+:diff
+:losers 3
+plan:where(function(p) return p.amount >= w.yuan(500) end):count()
+:save 标准下调 特困500一线150
+:verify
+COMMANDS
 step "a district union (D01) runs its own policy, within the city's caps, and commits it"
 warmth run scripts/district/policy.lua --campaign "$campaign" --unit D01 --commit
 step "the city commits: households the district already paid are not paid again (不重); the plan goes to out/demo/plan.csv"

@@ -14,6 +14,11 @@
 // written once to .build/bench-import-N/) into a fresh store: the time reading and checking
 // rows (one thread), writing them (another), committing, and peak memory.
 //
+//   swift run -c release warmth-bench repl [--households N]
+//
+// repl: the what-if REPL's engine over the city: the first evaluation, a re-run after changing a
+// param few households read and one that every live household reads, and a full :verify.
+//
 // lua-call: the cost of one protected call from Swift into a Lua function that reads a
 // read-only household-like object, next to plain `lua5.4` calling the same function over a
 // plain table in a Lua loop.
@@ -129,9 +134,8 @@ func time<T>(_ body: () throws -> T) rethrows -> (T, Double) {
     return (result, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
 }
 
-func benchPolicy() throws {
-    let n = option("--households", default: 1_000_000)
-    let policyPath = stringOption("--policy", default: "scripts/city/policy.lua")
+/// The synthetic city of `n` households with a campaign "bench", built once in .build/.
+func benchCity(_ n: Int) throws -> String {
     let dbPath = stringOption("--db", default: ".build/bench-\(n).sqlite")
     if !FileManager.default.fileExists(atPath: dbPath) {
         print("building a city of \(n) households in \(dbPath) (once)…")
@@ -140,6 +144,59 @@ func benchPolicy() throws {
         try store.createCampaign(Campaign(name: "bench", unitCode: "C00", start: Day("2025-12-20")!, end: Day("2026-02-10")!,
                                           budget: Money(yuan: 100_000_000)))
     }
+    return dbPath
+}
+
+/// The what-if REPL's engine over a city: the first evaluation, re-runs after a param that few
+/// households read and after one that (nearly) every household reads, and a full :verify.
+func benchRepl() throws {
+    let n = option("--households", default: 1_000_000)
+    let dbPath = try benchCity(n)
+    let (loaded, loadSeconds) = try time { () throws -> (Store, Campaign, HouseholdTable) in
+        let store = try Store(path: dbPath, readOnly: true)
+        let campaign = try store.campaign(named: "bench")!
+        return (store, campaign, try store.householdTable(units: try store.subtree(of: "C00")))
+    }
+    let (store, campaign, households) = loaded
+    print(String(format: "load from SQLite: %d households in %.3f s", households.count, loadSeconds))
+    // The city's policy: `registered` is read by the registered needy only. The district's
+    // policy reads `leader_visit_on` first for every live household.
+    for (path, few, fewValue, all, allValue) in [("scripts/city/policy.lua", "registered", ParamValue.integer(50_000), "", ParamValue.boolean(false)),
+                                                 ("scripts/district/policy.lua", "registered", .integer(45_000), "leader_visit_on", .boolean(false))] {
+        let (session, declare) = try time {
+            try PolicySession(policy: try PolicyFile(path: path), campaign: campaign, households: households,
+                              vocabulary: try store.vocabulary(for: "C00"))
+        }
+        let (first, firstSeconds) = try time { try session.evaluate(Scenario(), after: nil) }
+        print(String(format: "%@: declared in %.3f s; first evaluation (recording the params each decision read) %.3f s: %d payouts, %@",
+                     path, declare, firstSeconds, first.plan.payouts.count, first.plan.total.yuanText))
+        var runs: [(String, Evaluation, Double)] = []
+        for (name, value) in [(few, fewValue), (all, allValue)] where !name.isEmpty {
+            // The best of three (or --reruns N) re-runs from the first evaluation's decisions.
+            var best: (Evaluation, Double)?
+            for _ in 0..<option("--reruns", default: 3) {
+                let r = try time { try session.evaluate(Scenario(params: [name: value]), after: first.decisions) }
+                if best == nil || r.1 < best!.1 { best = r }
+            }
+            let (e, seconds) = best!
+            runs.append((name, e, seconds))
+            print(String(format: "  :set %@ → re-decided %d of %d households (%.1f%%) in %.3f s (%.2fx the first evaluation): %@",
+                         name, e.redecided, households.count, Double(e.redecided) * 100 / Double(households.count), seconds, seconds / firstSeconds,
+                         e.plan.total.yuanText))
+        }
+        for (name, e, _) in runs {
+            let (full, verify) = try time { try session.evaluate(Scenario(params: [name: e.decisions.params[name]!])) }
+            precondition(full.payouts == e.plan.payouts, ":verify: the incremental plan equals a full evaluation")
+            print(String(format: "  :verify after :set %@: a full evaluation in %.3f s, the same %d payouts", name, verify, full.payouts.count))
+        }
+    }
+    print("peak RSS: \(peakRSSMegabytes()) MB")
+}
+
+func benchPolicy() throws {
+    let n = option("--households", default: 1_000_000)
+    let policyPath = stringOption("--policy", default: "scripts/city/policy.lua")
+    let dbPath = try benchCity(n)
     let (loaded, loadSeconds) = try time { () throws -> (Store, Campaign, HouseholdTable) in
         let store = try Store(path: dbPath)
         let campaign = try store.campaign(named: "bench")!
@@ -341,7 +398,8 @@ case "import": try benchImport()
 case "ledger": try benchLedger()
 case "policy": try benchPolicy()
 case "lua-call": try benchLuaCall()
+case "repl": try benchRepl()
 default:
-    FileHandle.standardError.write(Data("usage: warmth-bench lua-call [--calls N] | policy [--households N] [--policy FILE] | import [--households N] | ledger [--households N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: warmth-bench lua-call [--calls N] | policy [--households N] [--policy FILE] | import [--households N] | ledger [--households N] | repl [--households N]\n".utf8))
     exit(64)
 }
