@@ -471,10 +471,17 @@ final class ShardEvaluator {
     /// payouts in a run can overflow (an Int64 of fen would trap on overflow and end the process).
     static let maxPayout = Money(yuan: 1_000_000)
 
+    /// Control characters, line and paragraph separators, and the invisible format characters
+    /// (Unicode Cf: zero-width spaces and joiners, bidirectional controls, the BOM, soft hyphens):
+    /// "特困职工家庭" followed by a zero-width space must not pass for a category of its own.
     static func isControl(_ c: Unicode.Scalar) -> Bool {
         let v = c.value
-        return v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029
-            || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+        if v < 0x20 || (0x7F...0x9F).contains(v) { return true }
+        if v < 0xAD || (0x3000..<0xFEFF).contains(v) { return false }  // ASCII, Latin-1, CJK: at once
+        switch c.properties.generalCategory {
+        case .format, .lineSeparator, .paragraphSeparator, .control: return true
+        default: return false
+        }
     }
 
     /// Check one returned payout raw, exactly as the host accepts it.

@@ -313,6 +313,8 @@ public final class Sandbox {
         local rep, len = string.rep, string.len
         string.rep = function(s, n, sep)
           s = tostring(s)
+          -- string.rep converts a count given as text ("50000000") itself: check it the same way
+          if type(n) == "string" then n = tonumber(n) or n end
           if type(n) == "number" and n > 0 then
             -- in floats: integer sizes wrap around (4 * (2^62 + 1) is 4), and %d refuses 1e300
             local size = len(s) * (n + 0.0) + (sep and len(tostring(sep)) * (n - 1.0) or 0)

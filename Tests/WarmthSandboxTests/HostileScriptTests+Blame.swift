@@ -59,6 +59,8 @@ extension HostileScriptTests {
     @Test("string.rep refuses to build more than maxStringBytes, whatever the count", arguments: [
         "string.rep('x', 1 << 30)", "('ab'):rep(1 << 20)", "string.rep('x', 1 << 19, string.rep('y', 8))",
         "string.rep('x', math.maxinteger)",
+        // a count written as text is converted by string.rep itself: it is checked the same way
+        "string.rep('x', '50000000')", "('x'):rep(' 0x10000000 ')",
     ])
     func stringRep(_ code: String) throws {
         let arena = try Arena()

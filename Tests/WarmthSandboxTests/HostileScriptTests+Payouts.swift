@@ -35,10 +35,15 @@ extension HostileScriptTests {
         #expect(message.contains("\(p.path): the payout's \(key) is not valid UTF-8 text (household \(arena.first))"), "\(message)")
     }
 
-    @Test("control characters, separators and bidi overrides in payout text are refused", arguments: [
+    @Test("control characters, separators, bidi overrides and invisible format characters in payout text are refused", arguments: [
         ("category", "\\27[31mPAID", "U+001B"), ("category", "a\\nb", "U+000A"), ("reason", "x\\ry", "U+000D"),
         ("reason", "\\u{202E}evil", "U+202E"), ("goods", "rice\\0oil", "U+0000"), ("rule", "r\\u{2028}", "U+2028"),
         ("category", "tab\\there", "U+0009"),
+        // invisible format characters (Unicode Cf): a category that looks like the city's must not
+        // pass for one of its own and escape the city's cap for it
+        ("category", "特困职工家庭\\u{200B}", "U+200B"), ("category", "特困\\u{200D}职工家庭", "U+200D"),
+        ("category", "\\u{FEFF}特困职工家庭", "U+FEFF"), ("reason", "soft\\u{00AD}hyphen", "U+00AD"),
+        ("goods", "大米\\u{2060}", "U+2060"),
     ])
     func controlInPayoutText(_ key: String, _ text: String, _ code: String) throws {
         let arena = try Arena()
