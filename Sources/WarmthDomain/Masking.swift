@@ -11,6 +11,14 @@ public enum Masking {
     /// when one space or hyphen separates the groups. Shorter numbers (amounts, dates, row
     /// numbers) are left as they are.
     public static func maskNumbers(in text: String) -> String {
+        // Fastest path, without allocating: count ASCII digits and fullwidth ones (EF BC 90–99).
+        var bytes = 0, fullwidth = 0
+        var previous: (UInt8, UInt8) = (0, 0)
+        for b in text.utf8 {
+            if b >= 0x30 && b <= 0x39 { bytes += 1 } else if b >= 0x90 && b <= 0x99, previous == (0xEF, 0xBC) { fullwidth += 1 }
+            previous = (previous.1, b)
+        }
+        guard bytes + fullwidth >= 11 else { return text }
         let scalars = Array(text.unicodeScalars)
         // Fast path: fewer than 11 digits in all cannot hold anything to mask.
         var digitCount = 0

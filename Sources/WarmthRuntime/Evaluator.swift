@@ -515,8 +515,10 @@ final class ShardEvaluator {
             }
         }
         let category = try text("category", max: 100, required: true)!
-        let reason = try text("reason", max: 500, required: false) ?? category
-        let goods = try text("goods", max: 200, required: false)
+        // An ID, card or phone number written into a reason or a goods description is masked here,
+        // once, so that no plan, ledger row, explanation or report shows it whole.
+        let reason = (try text("reason", max: 500, required: false)).map { Masking.maskNumbers(in: $0) } ?? category
+        let goods = (try text("goods", max: 200, required: false)).map { Masking.maskNumbers(in: $0) }
         let kindText = try text("kind", max: 10, required: false) ?? "cash"
         guard let kind = Payout.Kind(rawValue: kindText) else { throw bad("the payout's kind is \"\(kindText)\"; it must be cash, goods or ticket") }
         var rule = "\(policy.path)"

@@ -52,4 +52,17 @@ extension HostileScriptTests {
         #expect(message.contains("\(p.path): the payout's \(key) contains the control character \(code); it must be plain text"), "\(message)")
         #expect(message.hasSuffix("(household \(arena.first))"), "\(message)")
     }
+    @Test("an ID, card or phone number written into a reason or goods is masked in the plan itself")
+    func numbersInPayoutText() throws {
+        let arena = try Arena()
+        let plan = try arena.plan(decide("""
+              return { amount = 100, category = "x", reason = "核实人 340503199001011234, 电话 13812345678",
+                       goods = "卡 6222 0212 3456 7890 123" }
+            """))
+        let p = try #require(plan.payouts.first)
+        #expect(p.reason == "核实人 340503********1234, 电话 138****5678", "\(p.reason)")
+        let goods = try #require(p.goods)
+        #expect(goods.hasPrefix("卡 ") && goods.hasSuffix("0123") && !goods.contains("3456"), "\(goods)")
+        #expect(plan.payouts.allSatisfy { !$0.reason.contains("19900101") })
+    }
 }
