@@ -596,9 +596,13 @@ final class ShardEvaluator {
         let allocateFn = lua.fieldReference(policyTable, "allocate")
         lua.memoryLimit = lua.bytesInUse + sandbox.limits.memoryBytes
         lua.resetRun()
-        lua.setInstructionLimits(perCall: sandbox.limits.instructionsPerRun > 0 ? sandbox.limits.instructionsPerRun : nil, perRun: nil)
+        // allocate has budgets of its own, not the whole run's.
+        let limits = sandbox.limits
+        let instructions = [limits.instructionsForAllocate, limits.instructionsPerRun].filter { $0 > 0 }.min()
+        let seconds = [limits.secondsForAllocate, limits.seconds].filter { $0 > 0 }.min()
+        lua.setInstructionLimits(perCall: instructions, perRun: nil)
         let budget = try lua.reference(.integer(left.fen))
-        lua.setDeadline(after: sandbox.limits.seconds > 0 ? sandbox.limits.seconds : nil)
+        lua.setDeadline(after: seconds)
         defer { lua.setDeadline(after: nil) }
         let campaignRef = try lua.reference(readOnly: campaign)
         let failed: LuaError?
@@ -608,7 +612,17 @@ final class ShardEvaluator {
         } catch {
             failed = error
         }
-        if let failed { throw RunFailure("\(failed.description) (in allocate)", error: failed) }
+        if let failed {
+            var text = "\(failed.description) (in allocate)"
+            switch failed.kind {
+            case .limit(.instructionsPerCall):
+                text += "\nallocate ran more than \(instructions ?? 0) instructions: look for an endless loop in allocate."
+            case .limit(.time):
+                text += "\nallocate took longer than \(Int(seconds ?? 0)) s: look for an endless loop in allocate."
+            default: break
+            }
+            throw RunFailure(text, error: failed)
+        }
         var out: [PlannedPayout] = []
         try lua.withTable(plan) { t in
             for (k, var p) in payouts.enumerated() {

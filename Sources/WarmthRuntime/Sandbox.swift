@@ -11,6 +11,11 @@ public struct SandboxLimits: Sendable, Equatable {
     public var instructionsPerRun: Int64 = 50_000_000_000
     /// Instructions loading the policy script (its top level) may take.
     public var instructionsToLoad: Int64 = 20_000_000
+    /// Instructions `allocate` may take, once over the whole plan: its own budget, not the
+    /// whole run's (an endless allocate stopped after 170 s on the run's budget).
+    public var instructionsForAllocate: Int64 = 2_000_000_000
+    /// Wall-clock seconds `allocate` may take (and never more than `seconds`).
+    public var secondsForAllocate: Double = 60
     /// Memory a script may use beyond the households loaded for it, in bytes.
     public var memoryBytes: Int = 256 << 20
     /// Wall-clock seconds a run may take.
@@ -28,7 +33,9 @@ public struct SandboxLimits: Sendable, Equatable {
         l.instructionsPerDecision = 0
         l.instructionsPerRun = 0
         l.instructionsToLoad = 0
+        l.instructionsForAllocate = 0
         l.seconds = 0
+        l.secondsForAllocate = 0
         return l
     }
 }
@@ -307,6 +314,31 @@ public final class Sandbox {
             error(("table.move of %.0f elements; one call moves at most %d"):format(e - f + 1.0, max_rep), 2)
           end
           return move(a1, f, e, t, a2)
+        end
+
+        -- table.sort compares in C with the default order: the hook does not run between two
+        -- comparisons, and comparing two long strings costs their length (100,000 references to
+        -- one 1 MiB string took 30 s). Bound the work before it starts: about n·log2(n)
+        -- comparisons, each up to the longest string's length. A comparison function (or __lt)
+        -- runs as Lua, under the hook, and is not bounded here.
+        local sort, log = table.sort, math.log
+        local max_sort_bytes = 5e8
+        table.sort = function(t, comp)
+          if comp == nil and type(t) == "table" then
+            local n = #t
+            if n > 1 then
+              local longest = 0
+              for i = 1, n do
+                local v = t[i]
+                if type(v) == "string" and #v > longest then longest = #v end
+              end
+              local work = n * (log(n, 2) + 1) * (longest + 1.0)
+              if work > max_sort_bytes then
+                error(("table.sort of %d strings of up to %d bytes would compare about %.3g bytes; the limit is %.0f: sort shorter keys, or pass a comparison function"):format(n, longest, work, max_sort_bytes), 2)
+              end
+            end
+          end
+          return sort(t, comp)
         end
 
         -- Strings a script builds are bounded; patterns run on bounded subjects.

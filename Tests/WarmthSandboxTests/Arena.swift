@@ -16,6 +16,7 @@ func smallLimits() -> SandboxLimits {
     l.instructionsPerDecision = 200_000
     l.instructionsPerRun = 20_000_000
     l.instructionsToLoad = 2_000_000
+    l.instructionsForAllocate = 5_000_000
     l.memoryBytes = 16 << 20
     l.seconds = 2
     return l

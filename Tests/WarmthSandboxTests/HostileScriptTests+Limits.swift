@@ -55,4 +55,39 @@ extension HostileScriptTests {
         #expect(message.contains("not enough memory: the script needs more than its memory limit"), "\(message)")
         #expect(message.contains("(in allocate)"), "\(message)")
     }
+    @Test("an endless allocate stops on allocate's own budget, not the whole run's, and says so")
+    func allocateEndless() throws {
+        let arena = try Arena()
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let (message, _) = arena.failure(#"""
+            local w = require "warmth"
+            return w.policy { name = "a", decide = function() return w.pay(100, "x") end,
+              allocate = function(plan) while true do end end }
+            """#)
+        #expect(message.contains("instruction limit per call exceeded"), "\(message)")
+        #expect(message.contains("(in allocate)"), "\(message)")
+        #expect(message.contains("allocate ran more than 5000000 instructions: look for an endless loop in allocate."), "\(message)")
+        // 5M instructions, not the run's 20M: a fraction of a second even in a debug build.
+        #expect(clock.now - t0 < .seconds(30))
+    }
+
+    @Test("table.sort of long strings is refused before it starts; a comparison function runs under the hook", arguments: [
+        "local s = string.rep('x', 1 << 20) local t = {} for i = 1, 1000 do t[i] = s end table.sort(t)",
+        "local s = string.rep('y', 1 << 20) local t = {} for i = 1, 1000 do t[i] = s end table.sort(t, nil)",
+    ])
+    func sortLongStrings(_ body: String) throws {
+        let arena = try Arena()
+        let (message, p) = arena.failure(decide("  \(body)"))
+        #expect(message.contains("\(p.path):3: table.sort of 1000 strings of up to 1048576 bytes would compare about"), "\(message)")
+        #expect(message.contains("(household \(arena.first))"), "\(message)")
+        // Sorting as policies do still works: numbers, short strings, and with a comparison.
+        let plan = try arena.plan(decide("""
+              local t = { 3, 1, 2 } table.sort(t)
+              local u = { "b", "a" } table.sort(u)
+              local v = { 1, 2, 3 } table.sort(v, function(a, b) return a > b end)
+              return w.pay(t[1] + v[1], u[1])
+            """))
+        #expect(plan.payouts.allSatisfy { $0.amount.fen == 4 && $0.category == "a" })
+    }
 }
