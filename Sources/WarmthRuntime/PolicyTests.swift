@@ -181,7 +181,7 @@ public enum PolicyTestRunner {
                 if !name.localizedCaseInsensitiveContains(filter), name.range(of: filter, options: .regularExpression) == nil { continue }
             }
             let out = try lua.call(run, [index], results: 4).map { try lua.value(of: $0) }
-            let name = out[0].stringValue ?? "test \(i + 1)"
+            let name = LuaErrorText.oneLine(out[0].stringValue ?? "test \(i + 1)")
             let status = PolicyTestResult.Status(rawValue: out[1].stringValue ?? "fail") ?? .fail
             results.append(PolicyTestResult(file: display, name: name, status: status,
                                             message: LuaErrorText.clean(out[2].stringValue ?? ""),
@@ -298,6 +298,17 @@ extension PolicyTestRunner {
 enum LuaErrorText {
     static func clean(_ s: String) -> String {
         LuaError(kind: .runtime, message: s).message
+    }
+
+    /// A name from a script (a test's): one printable line of at most 200 characters. A newline
+    /// could forge a TAP `ok` line, an escape sequence could erase a failure on a terminal.
+    static func oneLine(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        for (k, c) in s.unicodeScalars.enumerated() {
+            if k == 200 { out.append(contentsOf: "…".unicodeScalars); break }
+            out.append(ShardEvaluator.isControl(c) ? "\u{FFFD}" : c)
+        }
+        return String(out)
     }
 }
 

@@ -161,8 +161,10 @@ public final class Sandbox {
         }
     }
 
-    /// Load a module by name: first the unit's own folder, then the stdlib. Loaded once per
-    /// sandbox, as text, named by its path, run under the sandbox's limits.
+    /// Load a module by name: a module the stdlib ships always from the stdlib, then the unit's
+    /// own folder. The names `warmth` and `warmth.*` belong to the stdlib: a unit folder that
+    /// ships its own `warmth/test.lua` cannot stand in for the test module (and fake results).
+    /// Loaded once per sandbox, as text, named by its path, run under the sandbox's limits.
     public func require(_ name: String) throws -> LuaReference {
         if let module = modules[name] { return module }
         guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$", options: .regularExpression) != nil else {
@@ -170,10 +172,11 @@ public final class Sandbox {
         }
         guard !loading.contains(name) else { throw SandboxError("require: module '\(name)' requires itself") }
         let relative = name.replacingOccurrences(of: ".", with: "/") + ".lua"
-        var candidates: [(String, Bool)] = []
-        if let unit = paths.unit { candidates.append(((unit as NSString).appendingPathComponent(relative), false)) }
-        candidates.append(((paths.stdlib as NSString).appendingPathComponent(relative), true))
+        let reserved = name == "warmth" || name.hasPrefix("warmth.")
+        var candidates: [(String, Bool)] = [((paths.stdlib as NSString).appendingPathComponent(relative), true)]
+        if let unit = paths.unit, !reserved { candidates.append(((unit as NSString).appendingPathComponent(relative), false)) }
         guard let (path, isStdlib) = candidates.first(where: { FileManager.default.fileExists(atPath: $0.0) }) else {
+            if reserved { throw SandboxError("require: no module '\(name)' in the stdlib (\(paths.stdlib)); the names warmth.* belong to the stdlib: name the unit's own modules otherwise") }
             throw SandboxError("require: no module '\(name)' in the unit's folder or the stdlib (\(paths.stdlib))")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
