@@ -452,6 +452,35 @@ static int wl_caller_where(lua_State *L) {
     return 1;
 }
 
+static const char wl_lines_key = 0;
+
+/* Push the registry's weak-keyed table of recorded lines, making it the first time. */
+static void wl_lines_table(lua_State *L) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &wl_lines_key) == LUA_TTABLE) return;
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &wl_lines_key);
+}
+
+int64_t wl_recorded_line(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) != LUA_TTABLE || !lua_checkstack(L, 3)) return -1;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &wl_lines_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pushvalue(L, index);
+    lua_rawget(L, -2);
+    lua_Integer line = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+    lua_pop(L, 2);
+    return line;
+}
+
 /* with_line(f) returns a C function that calls f(line, ...), where line is the current line of
  * its caller. Being C, it keeps its caller's frame even when called as `return g(...)` (a tail
  * call of a C function does not remove the calling frame), so the line is always known. */
@@ -466,7 +495,19 @@ static int wl_with_line_call(lua_State *L) {
     lua_pushinteger(L, line);
     lua_insert(L, 2);                 /* stack: f, line, args... */
     lua_call(L, n + 1, LUA_MULTRET);
-    return lua_gettop(L);
+    int results = lua_gettop(L);
+    /* A table the wrapped function returns is recorded with its line, where no script can reach
+     * (a weak-keyed table in the registry): the host takes a payout's rule line from here, never
+     * from a field a script could write into a table of its own. */
+    if (results >= 1 && lua_type(L, 1) == LUA_TTABLE) {
+        luaL_checkstack(L, 3, NULL);
+        wl_lines_table(L);
+        lua_pushvalue(L, 1);
+        lua_pushinteger(L, line);
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
+    }
+    return results;
 }
 
 static int wl_with_line(lua_State *L) {

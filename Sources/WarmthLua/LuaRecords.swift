@@ -210,6 +210,13 @@ extension LuaState {
             return try body(TableReader(state: state, index: lua_gettop(L)))
         }
 
+        /// The line the host's `with_line` wrapper recorded when its function returned this
+        /// table, or nil for a table it never returned (one a script built by hand).
+        public var recordedLine: Int64? {
+            let line = wl_recorded_line(L, index)
+            return line >= 0 ? Int64(line) : nil
+        }
+
         /// Every key of the table, raw, as strings where they are strings.
         public var stringKeys: [String] {
             var keys: [String] = []

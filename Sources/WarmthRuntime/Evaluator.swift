@@ -522,7 +522,9 @@ final class ShardEvaluator {
         let kindText = try text("kind", max: 10, required: false) ?? "cash"
         guard let kind = Payout.Kind(rawValue: kindText) else { throw bad("the payout's kind is \"\(kindText)\"; it must be cash, goods or ticket") }
         var rule = "\(policy.path)"
-        if case .integer(let line) = p.field("line"), line > 0 { rule += ":\(line)" }
+        // The line comes from the host's record of what w.pay returned, never from a `line`
+        // field a script could write: a payout built by hand names the script alone.
+        if let line = p.recordedLine, line > 0 { rule += ":\(line)" }
         if let named = try text("rule", max: 200, required: false) { rule = named + " (" + rule + ")" }
         var score: Int64?
         if case .integer(let s) = p.field("score") { score = s }

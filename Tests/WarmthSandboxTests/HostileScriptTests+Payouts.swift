@@ -65,4 +65,21 @@ extension HostileScriptTests {
         #expect(goods.hasPrefix("卡 ") && goods.hasSuffix("0123") && !goods.contains("3456"), "\(goods)")
         #expect(plan.payouts.allSatisfy { !$0.reason.contains("19900101") })
     }
+    @Test("a payout's rule line comes from the host's record of w.pay, never from a line field a script writes")
+    func forgedRuleLine() throws {
+        let arena = try Arena()
+        let handBuilt = try arena.plan(decide("  return { amount = 100, category = \"x\", line = 31 }"))
+        #expect(handBuilt.payouts.allSatisfy { $0.rule == handBuilt.policy.path }, "\(handBuilt.payouts.first?.rule ?? "")")
+        let rewritten = try arena.plan(decide("""
+              local p = w.pay(100, "x")
+              p.line = 31
+              return p
+            """))
+        #expect(rewritten.payouts.allSatisfy { $0.rule == "\(rewritten.policy.path):3" }, "\(rewritten.payouts.first?.rule ?? "")")
+        let copied = try arena.plan(decide("""
+              local p = w.pay(100, "x")
+              return { amount = p.amount, category = p.category, line = p.line }
+            """))
+        #expect(copied.payouts.allSatisfy { $0.rule == copied.policy.path }, "a copy is a table w.pay never returned")
+    }
 }

@@ -154,6 +154,11 @@ int wl_openlibs(lua_State *L, int mask);
  * caller_where(level) is the same position as "chunk:line: ". */
 int wl_caller_line(lua_State *L);
 
+/* The line with_line recorded for the table at `index` when the wrapped function returned it
+ * (w.pay's payouts), or -1 for a table it never returned (one a script built by hand). Never
+ * raises an error. */
+int64_t wl_recorded_line(lua_State *L, int index);
+
 /* Push the C function `name` of the host's C helpers (caller_line), or nil. */
 void wl_pushhelper(lua_State *L, const char *name);
 
