@@ -12,6 +12,9 @@ public struct LuaError: Error, Sendable, CustomStringConvertible, Equatable {
         case memory
         /// A host limit stopped the script.
         case limit(Limit)
+
+        /// Whether a host limit stopped the script.
+        public var isLimit: Bool { if case .limit = self { true } else { false } }
         /// A value crossing the boundary was not what the host accepts.
         case value
     }

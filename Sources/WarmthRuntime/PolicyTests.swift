@@ -170,18 +170,41 @@ public enum PolicyTestRunner {
         let count = try lua.value(of: try lua.call(lua.fieldReference(t, "_count"), [], results: 1)[0]).integerValue ?? 0
         let run = lua.fieldReference(t, "_run")
         let nameOf = lua.fieldReference(t, "_name")
-        lua.setInstructionLimits(perCall: limits.instructionsPerRun > 0 ? min(limits.instructionsPerRun, 2_000_000_000) : nil, perRun: nil)
+        let lineOf = lua.fieldReference(t, "_line")
+        // Each test has budgets of its own: an endless loop in one stops as soon as a run's
+        // decision would (about a second), is blamed on the test's own line, and the next test runs.
+        let instructions = [limits.instructionsPerTest, limits.instructionsPerRun].filter { $0 > 0 }.min()
+        let seconds = [limits.secondsPerTest, limits.seconds].filter { $0 > 0 }.min()
         lua.memoryLimit = lua.bytesInUse + limits.memoryBytes
         var results: [PolicyTestResult] = []
         for i in 0..<Int(count) {
             lua.resetRun()
+            lua.setInstructionLimits(perCall: limits.instructionsToLoad > 0 ? limits.instructionsToLoad : nil, perRun: nil)
             let index = try lua.reference(.integer(Int64(i + 1)))
+            let name = LuaErrorText.oneLine(try lua.value(of: try lua.call(nameOf, [index], results: 1)[0]).stringValue ?? "test \(i + 1)")
             if let filter {
-                let name = try lua.value(of: try lua.call(nameOf, [index], results: 1)[0]).stringValue ?? ""
                 if !name.localizedCaseInsensitiveContains(filter), name.range(of: filter, options: .regularExpression) == nil { continue }
             }
-            let out = try lua.call(run, [index], results: 4).map { try lua.value(of: $0) }
-            let name = LuaErrorText.oneLine(out[0].stringValue ?? "test \(i + 1)")
+            let line = Int(try lua.value(of: try lua.call(lineOf, [index], results: 1)[0]).integerValue ?? 0)
+            lua.setInstructionLimits(perCall: instructions, perRun: nil)
+            lua.setDeadline(after: seconds)
+            let out: [LuaValue]
+            do {
+                defer { lua.setDeadline(after: nil) }
+                out = try lua.call(run, [index], results: 4).map { try lua.value(of: $0) }
+            } catch let e as LuaError where e.kind.isLimit || e.kind == .memory {
+                let what: String
+                switch e.kind {
+                case .limit(.time): what = "the test took longer than \(Int(seconds ?? 0)) s"
+                case .memory: what = "the test needed more than \(limits.memoryBytes >> 20) MiB"
+                case .limit(.interrupted): what = "the test was interrupted"
+                default: what = "the test ran more than \(instructions ?? 0) instructions"
+                }
+                results.append(PolicyTestResult(file: display, name: name, status: .fail,
+                                                message: "\(display):\(line): \(what): look for an endless loop in the test or the policy",
+                                                line: line))
+                continue
+            }
             let status = PolicyTestResult.Status(rawValue: out[1].stringValue ?? "fail") ?? .fail
             results.append(PolicyTestResult(file: display, name: name, status: status,
                                             message: LuaErrorText.clean(out[2].stringValue ?? ""),

@@ -16,6 +16,9 @@ public struct SandboxLimits: Sendable, Equatable {
     public var instructionsForAllocate: Int64 = 2_000_000_000
     /// Wall-clock seconds `allocate` may take (and never more than `seconds`).
     public var secondsForAllocate: Double = 60
+    /// Instructions one policy test (an `it` or a case) may take in its own Lua, and seconds.
+    public var instructionsPerTest: Int64 = 200_000_000
+    public var secondsPerTest: Double = 60
     /// Memory a script may use beyond the households loaded for it, in bytes.
     public var memoryBytes: Int = 256 << 20
     /// Wall-clock seconds a run may take.
@@ -36,6 +39,8 @@ public struct SandboxLimits: Sendable, Equatable {
         l.instructionsForAllocate = 0
         l.seconds = 0
         l.secondsForAllocate = 0
+        l.instructionsPerTest = 0
+        l.secondsPerTest = 0
         return l
     }
 }

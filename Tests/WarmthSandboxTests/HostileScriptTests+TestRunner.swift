@@ -72,4 +72,23 @@ extension HostileScriptTests {
         #expect(!tap.contains("\u{1B}"))
         #expect(!PolicyTestReport.junit(results).contains("\u{1B}"))
     }
+    @Test("an endless loop in a test stops on the test's own budget, is blamed on the test's line, and the next test runs")
+    func endlessTest() throws {
+        let arena = try Arena()
+        let test = """
+            local t = require "warmth.test"
+            t.describe("p", function()
+              t.it("loops", function()
+                while true do end
+              end)
+              t.it("passes", function() t.expect(1).to_equal(1) end)
+            end)
+            """
+        let results = testResults(arena, test: test)
+        #expect(results.map(\.status) == [.fail, .pass], "\(results)")
+        let file = results.first?.file ?? ""
+        #expect(results.first?.message == "\(file):3: the test ran more than 20000000 instructions: look for an endless loop in the test or the policy",
+                "\(results.first?.message ?? "")")
+        #expect(results.first?.line == 3)
+    }
 }

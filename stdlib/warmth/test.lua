@@ -518,6 +518,9 @@ function t._count() return #tests end
 --- The full name of test `i` (for --filter, before running it).
 function t._name(i) return tests[i] and tests[i].name end
 
+--- The line that declared test `i` (to blame a test stopped by a limit).
+function t._line(i) return tests[i] and tests[i].line end
+
 --- Run test `i`: returns name, status ("pass", "fail", "skip"), message, line.
 function t._run(i)
   local test = tests[i]
