@@ -72,6 +72,10 @@ final class ShardEvaluator {
                 throw RunFailure("\(policy.path): the script must end with `return w.policy { ... }` (it returned something else)")
             }
             guard case .string(let name) = t.field("name") else { throw RunFailure("\(policy.path): the policy has no name") }
+            // The name is printed at the head of every report: one line of plain text.
+            guard !name.isEmpty, name.count <= 100, !name.unicodeScalars.contains(where: ShardEvaluator.isControl) else {
+                throw RunFailure("\(policy.path): the policy's name must be one line of plain text of at most 100 characters, without control characters")
+            }
             policyName = name
             if case .string(let w) = t.field("within") { within = w }
             if case .other("function") = t.field("allocate") { hasAllocate = true }

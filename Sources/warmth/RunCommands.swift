@@ -121,7 +121,12 @@ struct Run: ParsableCommand {
         if scenario.progress != nil { ProgressBar.clear() }
         let evaluated = clock.now
 
-        for line in plan.printed.prefix(50) { warn("print: " + LuaError(kind: .runtime, message: line).message) }
+        // What the script printed, on standard error, every line marked as the script's.
+        for text in plan.printed.prefix(50) {
+            for line in LuaError(kind: .runtime, message: text).message.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) {
+                warn("print: " + line)
+            }
+        }
         let report = SummaryReport(plan: plan, campaign: context.campaign, unit: context.unit, lang: store.lang,
                                    duplicates: plan.duplicates, committed: committed)
         print(report.text, terminator: "")
