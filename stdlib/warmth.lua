@@ -17,10 +17,17 @@ local function fail(message, level)
   error(message, (level or 1) + 1)
 end
 
+-- A value as a message shows it: never through a script's __tostring (which would run the
+-- script's code inside the host's error) and never with a heap address; long strings are cut.
 local function describe(v)
-  if type(v) == "string" then return string.format("%q", v) end
+  local t = type(v)
+  if t == "string" then
+    if #v > 40 then return string.format("%q", v:sub(1, 40)) .. "… (" .. #v .. " bytes)" end
+    return string.format("%q", v)
+  end
   if math_type(v) == "float" then return tostring(v) .. " (a float)" end
-  return tostring(v)
+  if t == "number" or t == "boolean" or t == "nil" then return tostring(v) end
+  return "a " .. t
 end
 
 --- Check that `amount` is a valid amount of money: an integer number of fen, not negative.
@@ -315,7 +322,7 @@ function w.policy(spec)
       fail("caps.categories must be a table { [category] = amount }", 2)
     end
     if caps.per_household ~= nil then w.check_amount(caps.per_household, "caps.per_household", 2) end
-    for k, v in pairs(caps.categories or {}) do w.check_amount(v, "the cap for " .. tostring(k), 2) end
+    for k, v in pairs(caps.categories or {}) do w.check_amount(v, "the cap for " .. describe(k), 2) end
   end
   if spec.funds ~= nil then
     if type(spec.funds) ~= "table" then fail("funds must be a table { [category] = \"上级拨付\" }", 2) end

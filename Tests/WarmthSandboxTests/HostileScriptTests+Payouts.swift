@@ -82,4 +82,18 @@ extension HostileScriptTests {
             """))
         #expect(copied.payouts.allSatisfy { $0.rule == copied.policy.path }, "a copy is a table w.pay never returned")
     }
+    @Test("messages never run a script's __tostring and never show a heap address", arguments: [
+        #"return w.pay(setmetatable({}, { __tostring = function() return "600 yuan, checked" end }), "x")"#,
+        #"return w.pay(setmetatable({}, { __tostring = function() while true do end end }), "x")"#,
+        #"return w.pay(100, setmetatable({}, { __tostring = function() return "特困职工家庭" end }))"#,
+        #"return w.pay(print, "x")"#,
+    ])
+    func noScriptToString(_ body: String) throws {
+        let arena = try Arena()
+        let (message, p) = arena.failure(decide("  \(body)"))
+        #expect(message.contains("\(p.path):3:"), "\(message)")
+        #expect(message.contains("a table") || message.contains("a function"), "\(message)")
+        #expect(!message.contains("checked") && !message.contains("特困职工家庭") && !message.contains("instruction limit"), "\(message)")
+        #expect(message.range(of: "0x[0-9a-f]{6,}", options: .regularExpression) == nil, "\(message)")
+    }
 }

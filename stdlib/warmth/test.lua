@@ -83,7 +83,8 @@ local function show(v)
     end
     return "a table"
   end
-  return tostring(v)
+  if type(v) == "number" or type(v) == "boolean" or v == nil then return tostring(v) end
+  return "a " .. type(v)
 end
 
 local function about_household(h)
