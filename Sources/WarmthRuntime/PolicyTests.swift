@@ -44,7 +44,7 @@ public enum PolicyTestRunner {
             return try runThrowing(file: file, display: display, stdlib: stdlib, limits: limits, filter: filter, fixture: fixture)
         } catch {
             return [PolicyTestResult(file: display, name: "(loading \(display))", status: .fail,
-                                     message: String(describing: error), line: (error as? LuaError)?.line ?? 0)]
+                                     message: Masking.maskNumbers(in: String(describing: error)), line: (error as? LuaError)?.line ?? 0)]
         }
     }
 
@@ -181,7 +181,7 @@ public enum PolicyTestRunner {
             lua.resetRun()
             lua.setInstructionLimits(perCall: limits.instructionsToLoad > 0 ? limits.instructionsToLoad : nil, perRun: nil)
             let index = try lua.reference(.integer(Int64(i + 1)))
-            let name = LuaErrorText.oneLine(try lua.value(of: try lua.call(nameOf, [index], results: 1)[0]).stringValue ?? "test \(i + 1)")
+            let name = Masking.maskNumbers(in: LuaErrorText.oneLine(try lua.value(of: try lua.call(nameOf, [index], results: 1)[0]).stringValue ?? "test \(i + 1)"))
             if let filter {
                 if !name.localizedCaseInsensitiveContains(filter), name.range(of: filter, options: .regularExpression) == nil { continue }
             }
@@ -207,7 +207,7 @@ public enum PolicyTestRunner {
             }
             let status = PolicyTestResult.Status(rawValue: out[1].stringValue ?? "fail") ?? .fail
             results.append(PolicyTestResult(file: display, name: name, status: status,
-                                            message: LuaErrorText.clean(out[2].stringValue ?? ""),
+                                            message: Masking.maskNumbers(in: LuaErrorText.clean(out[2].stringValue ?? "")),
                                             line: Int(out[3].integerValue ?? 0)))
         }
         return results

@@ -124,7 +124,7 @@ struct Run: ParsableCommand {
         // What the script printed, on standard error, every line marked as the script's.
         for text in plan.printed.prefix(50) {
             for line in LuaError(kind: .runtime, message: text).message.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) {
-                warn("print: " + line)
+                warn("print: " + Masking.maskNumbers(in: String(line)))
             }
         }
         let report = SummaryReport(plan: plan, campaign: context.campaign, unit: context.unit, lang: store.lang,
@@ -153,7 +153,7 @@ struct Run: ParsableCommand {
         }
 
         if !plan.errors.isEmpty {
-            for e in plan.errors { warn(e.description) }
+            for e in plan.errors { warn(Masking.maskNumbers(in: e.description)) }
             warn(store.lang.say("\(plan.errors.count) 户决策出错; 未写入任何内容", "\(plan.errors.count) household(s) failed; nothing was written"))
             throw ExitCode(2)
         }

@@ -36,7 +36,8 @@ struct Warmth: ParsableCommand {
         } catch let error where error is LuaError || error is RunFailure || error is SandboxError {
             // A script's error may carry newlines of the script's making: every line after the
             // first is indented, so none can pass for a line of Warmth's own ("已写入台账 …").
-            warn(String(describing: error).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            // ID, card and phone numbers a script wrote into its message are masked like any other.
+            warn(Masking.maskNumbers(in: String(describing: error)).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
                 .map { $0.offset == 0 ? String($0.element) : "  " + $0.element }.joined(separator: "\n"))
             Foundation.exit(2)
         } catch let error where isUserFixable(error) {

@@ -32,4 +32,27 @@ import Testing
         #expect(r.all.contains("已写入台账") || r.err.contains("one line of plain text"), "the text is shown, marked as the script's: \(r.all)")
         #expect(!r.out.contains("已写入台账"), "nothing of the script's reaches the report on standard output")
     }
+    @Test("an ID or card number a script writes into an error, a print, a test name or a test failure is masked", arguments: [
+        #"decide = function(h) error("核实 340503199001011234 卡 6222021234567890123", 0) end"#,
+        #"decide = function(h) print("核实 340503199001011234 卡 6222021234567890123") return nil end"#,
+    ])
+    func maskedScriptText(_ body: String) throws {
+        let cli = try prepared()
+        let file = cli.write("policy.lua", "local w = require \"warmth\"\nreturn w.policy { name = \"p\", \(body) }\n")
+        for args in [["run", file, "--campaign", "c"], ["run", file, "--campaign", "c", "--keep-going"]] {
+            let r = try cli.run(env: Self.env, args)
+            #expect(r.all.contains("340503********1234"), "\(r.all)")
+            #expect(!r.all.contains("199001011234") && !r.all.contains("2123456789"), "\(r.all)")
+        }
+        _ = cli.write("x_test.lua", """
+            local t = require "warmth.test"
+            t.describe("户 340503199001011234", function()
+              t.it("卡 6222021234567890123", function() error("核实 340503199001011234") end)
+            end)
+            """)
+        let r = try cli.run(env: Self.env, "test", "\(cli.folder)/x_test.lua")
+        #expect(r.status == 1)
+        #expect(r.all.contains("户 340503********1234"), "\(r.all)")
+        #expect(!r.all.contains("199001011234") && !r.all.contains("2123456789"), "\(r.all)")
+    }
 }
