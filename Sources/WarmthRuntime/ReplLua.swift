@@ -50,6 +50,9 @@ public final class ReplLua {
     /// Hand the REPL the plans its lines see (when they change). `params` are the scenario's.
     public func show(current: Plan, baseline: Plan, params: [String: ParamValue], campaign: Campaign) throws {
         let lua = sandbox.lua
+        // The plans' columns are the host's data, as large as the plans: built outside the
+        // memory budget the lines typed get (run sets it for each line).
+        lua.memoryLimit = nil
         columns = (try ReplLua.columns(of: current, in: lua), try ReplLua.columns(of: baseline, in: lua))
         let p = try lua.readOnlyView(of: try lua.reference(.table(LuaTable(fields: params.mapValues(\.lua)))), kind: "params")
         lua.setGlobal("params", reference: p)
@@ -87,7 +90,6 @@ public final class ReplLua {
             }
         }
         let printedBefore = sandbox.printed.count
-        lua.memoryLimit = lua.bytesInUse + limits.memoryBytes
         lua.resetRun()
         lua.setInstructionLimits(perCall: ReplLua.instructionsPerLine, perRun: nil)
         lua.setDeadline(after: limits.seconds > 0 ? min(limits.seconds, 60) : 60)
@@ -96,10 +98,21 @@ public final class ReplLua {
             lua.setInstructionLimits(perCall: limits.instructionsToLoad > 0 ? limits.instructionsToLoad : nil, perRun: nil)
         }
         if let columns {
+            // The line gets the plans afresh (what a line changes in them is gone by the next),
+            // built by the host outside the line's memory budget: at a million households a plan
+            // of 300,000 payouts is larger than the budget itself. Only the plans the line names
+            // are built (each takes about a third of a second at that size); the other reads nil.
+            lua.memoryLimit = nil
             let make = lua.fieldReference(module, "plan")
-            lua.setGlobal("plan", reference: try lua.call(make, [columns.current], results: 1)[0])
-            lua.setGlobal("baseline", reference: try lua.call(make, [columns.baseline], results: 1)[0])
+            for (name, built) in [("plan", columns.current), ("baseline", columns.baseline)] {
+                if source.contains(name) {
+                    lua.setGlobal(name, reference: try lua.call(make, [built], results: 1)[0])
+                } else {
+                    try lua.setGlobal(name, .nil)
+                }
+            }
         }
+        lua.memoryLimit = lua.bytesInUse + limits.memoryBytes
         let shown = try lua.call(lua.fieldReference(module, "show"), [chunk.reference, try lua.reference(.integer(Int64(rowLimit)))], results: 1)[0]
         var values: [Value] = []
         for item in try lua.value(of: shown).tableValue?.array ?? [] {

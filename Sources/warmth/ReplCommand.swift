@@ -116,7 +116,7 @@ final class Repl {
 
     /// Read and run lines until the end of input or :quit. Returns the exit status.
     func loop(reader: LineReader, echo: Bool, bail: Bool) -> Int32 {
-        reader.setCompletions(completions())
+        if interactive { reader.setCompletions(completions()) }
         var pending: [String] = []
         while true {
             let prompt = pending.isEmpty ? "warmth> " : "   ...> "
@@ -143,7 +143,7 @@ final class Repl {
                     fail(message(of: error))
                     if bail { return 2 }
                 }
-                reader.setCompletions(completions())
+                if interactive { reader.setCompletions(completions()) }
                 continue
             }
             pending.append(line)

@@ -290,4 +290,21 @@ import WarmthDomain
         #expect(r.out.contains("registered = ¥600.00"))
         #expect(!r.out.contains("\u{1B}"), "no escape sequence reaches the terminal")
     }
+    @Test("a Lua line over a plan larger than the line's memory budget works; the line's own memory is still bounded")
+    func planLargerThanBudget() throws {
+        let cli = CLI()
+        try cli.run("init")
+        try cli.run("demo-data", "--households", "20000")
+        try cli.run("campaign", "create", "c", "--unit", "C00", "--from", "2025-12-20", "--to", "2026-02-10", "--budget", "3000000")
+        // About 6,500 payouts: the plan's rows take several MiB, the budget is 2 MiB.
+        let r = try repl(cli, script("city"), ["plan:count()", "local t = {} for i = 1, 1e7 do t[i] = i end", "baseline:count()", "1 + 1"],
+                         flags: ["--max-memory", "2"])
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        let count = try #require(lines.first { Int($0) != nil && $0 != "2" })
+        #expect(Int(count)! > 5_000)
+        #expect(lines.filter { $0 == count }.count == 2, "plan and baseline both counted: \(r.out)")
+        #expect(r.err.contains("内存超过上限"), "the line's own table is stopped")
+        #expect(lines.contains("2"))
+    }
 }
