@@ -34,7 +34,7 @@ struct ReplCommand: ParsableCommand {
         let reader: LineReader
         if interactive {
             let path = history ?? ProcessInfo.processInfo.environment["WARMTH_HISTORY"]
-                ?? (FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".warmth_history").path)
+                ?? ((ProcessInfo.processInfo.environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path) + "/.warmth_history")
             reader = TerminalReader(historyPath: path)
         } else {
             reader = PipeReader()
@@ -132,7 +132,7 @@ final class Repl {
                 if !pending.isEmpty { fail(l.say("输入在 Lua 代码块结束前终止", "the input ended inside an unfinished Lua chunk")); return bail ? 2 : 0 }
                 return 0
             }
-            if echo, !interactive { print(prompt + line) }
+            if echo, !interactive { print(prompt + Masking.maskNumbers(in: line)) }  // an ID typed is echoed masked
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if pending.isEmpty, trimmed.isEmpty { continue }
             if pending.isEmpty, trimmed.hasPrefix(":") {
@@ -253,8 +253,12 @@ final class Repl {
             change { for a in args { overrides[a] = nil } }
             try afterChange()
         case "reset":
-            change { overrides = [:]; budget = nil }
-            try afterChange()
+            if overrides.isEmpty, budget == nil {
+                say(l.say("没有改动, 已是基线", "no changes: this is the baseline"))  // nothing for :undo to undo
+            } else {
+                change { overrides = [:]; budget = nil }
+                try afterChange()
+            }
         case "undo":
             guard let last = undo.popLast() else { throw Failure(l.say("没有可撤销的改动", "nothing to undo")) }
             overrides = last.params
@@ -411,8 +415,12 @@ final class Repl {
             out += l.say(" (基线 \(base.yuanText), \(signedYuan(total - base)), \(percentText(total - base, of: base)))",
                          " (baseline \(base.yuanText), \(signedYuan(total - base)), \(percentText(total - base, of: base)))")
         }
-        out += left.fen >= 0 ? l.say("; 预算 \(budget.yuanText), 结余 \(left.yuanText)", "; budget \(budget.yuanText), \(left.yuanText) left")
-            : l.say("; 预算 \(budget.yuanText), 超支 \(Money(fen: -left.fen).yuanText)", "; budget \(budget.yuanText), over by \(Money(fen: -left.fen).yuanText)")
+        // The ledger's payouts in this campaign count against the budget (and are not paid again):
+        // say so, as warmth run does, rather than show a budget less what is committed.
+        let whole = committed.fen > 0 ? l.say("; 预算 \(plan.budget.yuanText), 已入账 \(committed.yuanText)", "; budget \(plan.budget.yuanText), \(committed.yuanText) committed")
+            : l.say("; 预算 \(budget.yuanText)", "; budget \(budget.yuanText)")
+        out += whole + (left.fen >= 0 ? l.say(", 结余 \(left.yuanText)", ", \(left.yuanText) left")
+            : l.say(", 超支 \(Money(fen: -left.fen).yuanText)", ", over by \(Money(fen: -left.fen).yuanText)"))
         return out
     }
 

@@ -307,4 +307,13 @@ import WarmthDomain
         #expect(r.err.contains("内存超过上限"), "the line's own table is stopped")
         #expect(lines.contains("2"))
     }
+    @Test("--echo masks an ID number typed; :reset with nothing changed leaves nothing to undo")
+    func echoAndReset() throws {
+        let cli = try prepared()
+        let r = try repl(cli, script("city"), [":explain 340521195801010066", ":reset", ":undo"], flags: ["--echo"])
+        #expect(!r.out.contains("340521195801010066"), "\(r.out)")
+        #expect(r.out.contains("warmth> :explain 340521********0066"))
+        #expect(r.out.contains("没有改动, 已是基线"))
+        #expect(r.err.contains("没有可撤销的改动"))
+    }
 }
